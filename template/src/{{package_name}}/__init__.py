@@ -1,0 +1,1 @@
+"""Durable Restack agents, workflows and functions."""

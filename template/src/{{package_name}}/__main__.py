@@ -1,0 +1,5 @@
+"""`python -m <package>` is the same as the `restack` command."""
+
+from .cli import main
+
+main()

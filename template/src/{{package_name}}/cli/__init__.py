@@ -1,0 +1,28 @@
+"""The project's `restack` command: generators, running, diagnostics and upgrades."""
+
+from __future__ import annotations
+
+import typer
+
+from . import generate
+from .doctor import doctor
+from .runtime import dev, run_agent, run_server, run_workflow
+from .upgrade import upgrade
+
+app = typer.Typer(
+    help="Develop this Restack project: generate components, run them, check the setup.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(generate.app, name="g", help="Generate a component (alias: generate).")
+app.add_typer(generate.app, name="generate", hidden=True)
+app.command("run:server")(run_server)
+app.command("dev")(dev)
+app.command("run:agent")(run_agent)
+app.command("run:workflow")(run_workflow)
+app.command("doctor")(doctor)
+app.command("upgrade")(upgrade)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,118 @@
+"""`restack g ...`: add components to the project with Copier, new files only.
+
+Each component keeps its own answers file under `.copier/`, so
+`copier update -a .copier/<kind>-<name>.yml` (or `restack upgrade`) updates it alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ..common.naming import InvalidNameError, check_component_name
+from .console import console, fail
+from .template import COMPONENT_ANSWERS_DIR, TemplateError, project_files, template_source
+
+app = typer.Typer(help="Generate components (agents, workflows, functions) into this project.")
+
+
+@dataclass
+class GeneratorRequest:
+    kind: str
+    name: str
+    command: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def module_name(self) -> str:
+        return check_component_name(self.name, self.kind)
+
+
+# Where each kind's main file lands; checked before Copier runs so nothing is half-written.
+_MAIN_FILE = {
+    "agent": "src/{package}/agents/{module}.py",
+    "workflow": "src/{package}/workflows/{module}.py",
+    "function": "src/{package}/functions/{module}.py",
+}
+
+
+def run_generator(request: GeneratorRequest) -> list[Path]:
+    """Render one component; return the files it created. Raises on refusal, writing nothing."""
+    import copier  # imported late: only the generator commands need Copier
+
+    source = template_source()
+    module = request.module_name()
+    answers_file = Path(COMPONENT_ANSWERS_DIR) / f"{request.kind}-{module}.yml"
+    planned = [answers_file]
+    if request.kind in _MAIN_FILE:
+        main_file = _MAIN_FILE[request.kind].format(package=source.package_name, module=module)
+        planned.append(Path(main_file))
+    clashes = [path for path in planned if (source.root / path).exists()]
+    if clashes:
+        raise FileExistsError(
+            f"The {request.kind} '{request.name}' already exists "
+            f"({', '.join(str(p) for p in clashes)}). Pick another name, or delete those "
+            "files first."
+        )
+
+    before = project_files(source.root)
+    copier.run_copy(
+        source.src_path,
+        str(source.root),
+        data={
+            "kind": request.kind,
+            "name": request.name,
+            "package_name": source.package_name,
+            "generator_command": request.command,
+            **request.data,
+        },
+        answers_file=str(answers_file),
+        vcs_ref=source.vcs_ref,
+        defaults=True,
+        overwrite=False,
+        unsafe=True,  # the template's Jinja extensions need trust, as on `copier copy --trust`
+        quiet=True,
+    )
+    return sorted(project_files(source.root) - before)
+
+
+def generate(kind: str, name: str, command: str, data: dict[str, Any] | None = None) -> None:
+    """Run a generator for the CLI: print what was created, or a clear refusal."""
+    request = GeneratorRequest(kind=kind, name=name, command=command, data=data or {})
+    try:
+        with console.status(f"Generating {kind} {name}..."):
+            created = run_generator(request)
+    except InvalidNameError as error:
+        fail(str(error), code=2)
+    except FileExistsError as error:
+        fail(str(error), code=2)
+    except TemplateError as error:
+        fail(str(error))
+    except ValueError as error:  # Copier's validators raise plain ValueError
+        fail(f"The template refused the answers: {error}", code=2)
+    for path in created:
+        console.print(f"  [green]create[/]  {path}")
+    console.print(
+        f"[bold]{kind.capitalize()} {name} generated.[/] "
+        "The service discovers it on its next start."
+    )
+
+
+@app.command("agent")
+def agent(name: str = typer.Argument(..., help="Agent name, e.g. ResearchAgent")) -> None:
+    """Generate an event-driven agent with typed input and output, and its test."""
+    generate("agent", name, f"restack g agent {name}")
+
+
+@app.command("workflow")
+def workflow(name: str = typer.Argument(..., help="Workflow name, e.g. DailyReport")) -> None:
+    """Generate a workflow that calls functions as durable steps, and its test."""
+    generate("workflow", name, f"restack g workflow {name}")
+
+
+@app.command("function")
+def function(name: str = typer.Argument(..., help="Function name, e.g. fetch_weather")) -> None:
+    """Generate a function (where I/O belongs), and its test."""
+    generate("function", name, f"restack g function {name}")

@@ -1,0 +1,177 @@
+"""Start agents and workflows on the engine and wait for their results.
+
+Used by `restack run:agent` / `restack run:workflow` and by the tests. Errors say what
+is wrong and how to fix it: engine down, no service polling, unknown name, bad input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import typing
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from restack_ai import Restack
+from restack_ai.restack import CloudConnectionOptions
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from .common.discovery import Components, definition_name, discover
+from .common.settings import TASK_QUEUE, EngineSettings, load_engine_settings
+
+
+class ClientError(RuntimeError):
+    """A problem the user can fix; the message says how."""
+
+
+class EngineUnavailableError(ClientError):
+    pass
+
+
+class ServiceNotRunningError(ClientError):
+    pass
+
+
+class UnknownComponentError(ClientError):
+    pass
+
+
+class InvalidInputError(ClientError):
+    pass
+
+
+def connection_options(settings: EngineSettings) -> CloudConnectionOptions:
+    return CloudConnectionOptions(
+        engine_id=settings.engine_id,
+        # None (not "") keeps TLS off for a local engine; the SDK annotates it as str.
+        api_key=settings.api_key,  # type: ignore[arg-type]
+        address=settings.address,
+        api_address=settings.api_address,
+    )
+
+
+def make_client(settings: EngineSettings | None = None) -> Restack:
+    return Restack(connection_options(settings or load_engine_settings()))
+
+
+async def connect(settings: EngineSettings) -> Client:
+    """A plain Temporal client, or a readable error when the engine is not reachable."""
+    try:
+        return await asyncio.wait_for(
+            Client.connect(
+                settings.address,
+                api_key=settings.api_key,
+                tls=bool(settings.api_key),
+            ),
+            timeout=10,
+        )
+    except Exception as error:
+        hint = (
+            "Check RESTACK_ENGINE_ADDRESS and RESTACK_ENGINE_API_KEY."
+            if settings.is_remote
+            else "Start the embedded engine with `restack dev`, or set RESTACK_ENGINE_ADDRESS."
+        )
+        raise EngineUnavailableError(
+            f"Cannot reach the Restack engine at {settings.address}: {error}. {hint}"
+        ) from error
+
+
+async def service_pollers(client: Client, settings: EngineSettings) -> int:
+    """How many workers poll this project's task queue for agent and workflow tasks."""
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=settings.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return len(response.pollers)
+
+
+async def wait_for_service(settings: EngineSettings, timeout_seconds: float = 30.0) -> None:
+    client = await connect(settings)
+    deadline = time.monotonic() + timeout_seconds
+    while await service_pollers(client, settings) == 0:
+        if time.monotonic() >= deadline:
+            raise ServiceNotRunningError(
+                f"No service is polling task queue '{settings.task_queue}' on "
+                f"{settings.address}. Start one with `restack run:server` (or `restack dev`)."
+            )
+        await asyncio.sleep(0.2)
+
+
+def input_model(cls: type) -> type[BaseModel] | None:
+    """The pydantic model the agent's or workflow's `run` method takes, if any."""
+    definition = getattr(cls, "__temporal_workflow_definition", None)
+    run_fn = getattr(definition, "run_fn", None)
+    if run_fn is None:
+        return None
+    hints = typing.get_type_hints(run_fn)
+    hints.pop("return", None)
+    for hint in hints.values():
+        if isinstance(hint, type) and issubclass(hint, BaseModel):
+            return hint
+    return None
+
+
+def validate_input(cls: type, payload: dict[str, Any]) -> dict[str, Any]:
+    model = input_model(cls)
+    if model is None:
+        return payload
+    try:
+        return model.model_validate(payload).model_dump(mode="json")
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc']) or 'input'}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise InvalidInputError(
+            f"Invalid input for {definition_name(cls)} ({model.__name__}): {problems}"
+        ) from error
+
+
+def _lookup(components: Components, kind: str, name: str) -> type:
+    found = components.find_agent(name) if kind == "agent" else components.find_workflow(name)
+    if found is None:
+        known = components.agent_names() if kind == "agent" else components.workflow_names()
+        raise UnknownComponentError(
+            f"No {kind} named '{name}'. Known {kind}s: {', '.join(known) or 'none'}. "
+            f"Create one with `restack g {kind} {name}`."
+        )
+    return found
+
+
+async def run(
+    kind: str,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    timeout_seconds: float = 300.0,
+    settings: EngineSettings | None = None,
+) -> Any:
+    """Schedule an agent or workflow, wait for it, and return its JSON-able result."""
+    settings = settings or load_engine_settings()
+    cls = _lookup(discover(), kind, name)
+    validated = validate_input(cls, payload)
+    await wait_for_service(settings, timeout_seconds=min(timeout_seconds, 15.0))
+    restack = make_client(settings)
+    run_id = f"{name}-{uuid.uuid4().hex[:12]}"
+    if kind == "agent":
+        await restack.schedule_agent(agent_name=name, agent_id=run_id, agent_input=validated)
+        coroutine = restack.get_agent_result(agent_id=run_id)
+    else:
+        await restack.schedule_workflow(
+            workflow_name=name, workflow_id=run_id, workflow_input=validated, task_queue=TASK_QUEUE
+        )
+        coroutine = restack.get_workflow_result(workflow_id=run_id)
+    try:
+        return await asyncio.wait_for(coroutine, timeout=timeout_seconds)
+    except TimeoutError as error:
+        raise ClientError(
+            f"{name} ({run_id}) did not finish within {timeout_seconds:.0f}s; it keeps running on "
+            "the engine. Raise --timeout or inspect it with `temporal workflow show`."
+        ) from error

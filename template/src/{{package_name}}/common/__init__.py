@@ -1,0 +1,1 @@
+"""Shared runtime code: settings, discovery, logging, retry policies and the embedded engine."""

@@ -1,0 +1,59 @@
+"""Engine connection settings, read from the environment (and `.env` when present).
+
+With no `RESTACK_ENGINE_ADDRESS` the project talks to the embedded engine that
+`restack dev` starts on localhost:7233.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+DEFAULT_ENGINE_ADDRESS = "localhost:7233"
+DEFAULT_ENGINE_ID = "local"
+TASK_QUEUE = "restack"
+
+
+def project_root() -> Path:
+    """The directory holding pyproject.toml: config/, prompts/ and .copier/ live there."""
+    start = Path.cwd()
+    for candidate in (start, *start.parents):
+        if (candidate / "pyproject.toml").is_file() and (candidate / "src").is_dir():
+            return candidate
+    return start
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    address: str
+    engine_id: str
+    api_key: str | None
+    api_address: str | None
+
+    @property
+    def is_remote(self) -> bool:
+        """True when the user pointed the project at an engine of their own."""
+        return bool(os.environ.get("RESTACK_ENGINE_ADDRESS"))
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = self.address.rpartition(":")
+        return (host or "localhost", int(port or 7233))
+
+    @property
+    def task_queue(self) -> str:
+        """The task queue name as the engine sees it (Restack prefixes the engine id)."""
+        return f"{self.engine_id}-{TASK_QUEUE}"
+
+
+def load_engine_settings() -> EngineSettings:
+    load_dotenv(project_root() / ".env", override=False)
+    return EngineSettings(
+        address=os.environ.get("RESTACK_ENGINE_ADDRESS") or DEFAULT_ENGINE_ADDRESS,
+        engine_id=os.environ.get("RESTACK_ENGINE_ID") or DEFAULT_ENGINE_ID,
+        api_key=os.environ.get("RESTACK_ENGINE_API_KEY") or None,
+        api_address=os.environ.get("RESTACK_ENGINE_API_ADDRESS") or None,
+    )

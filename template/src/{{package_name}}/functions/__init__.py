@@ -1,0 +1,1 @@
+"""Functions: where all I/O happens (activities). The service registers every function here."""

@@ -1,0 +1,35 @@
+"""Helpers for tests that run this project's service against an engine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .common.settings import EngineSettings
+
+
+def local_settings(address: str) -> EngineSettings:
+    """Settings for an engine this process started (no API key, default engine id)."""
+    return EngineSettings(address=address, engine_id="local", api_key=None, api_address=None)
+
+
+def start_service_process(address: str, log_file: Path) -> subprocess.Popen[bytes]:
+    """Start `python -m <package>.service` against `address`, logging JSON to `log_file`."""
+    # The child must import this package even when it is not installed (pytest's pythonpath).
+    source_root = str(Path(__file__).resolve().parents[1])
+    python_path = os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")]))
+    env = {
+        **os.environ,
+        "PYTHONPATH": python_path,
+        "RESTACK_ENGINE_ADDRESS": address,
+        "RESTACK_LOG_FORMAT": "json",
+    }
+    with log_file.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", f"{__package__}.service"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )

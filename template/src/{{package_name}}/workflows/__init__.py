@@ -1,0 +1,1 @@
+"""Workflows: deterministic orchestration of functions; the service registers all of them."""

@@ -1,0 +1,143 @@
+"""Rendering projects from the template and running their own checks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import copier
+import yaml
+
+# Files of the template repository that are not part of what Copier renders.
+_NOT_TEMPLATE = {".git", ".venv", ".pytest_cache", ".mypy_cache", ".ruff_cache", "__pycache__"}
+
+
+def git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed in {cwd}:\n{result.stderr}")
+    return result.stdout
+
+
+def template_version(root: Path) -> str:
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    return str(data["project"]["version"])
+
+
+@dataclass
+class TemplateRepo:
+    path: Path
+    tag: str
+
+    def commit_all(self, message: str, tag: str | None = None) -> None:
+        git(self.path, "add", "-A")
+        git(self.path, "commit", "--quiet", "--allow-empty", "-m", message)
+        if tag:
+            git(self.path, "tag", tag)
+            self.tag = tag
+
+
+def _ignore(directory: str, names: list[str]) -> set[str]:
+    return {name for name in names if name in _NOT_TEMPLATE}
+
+
+def snapshot_template(source: Path, destination: Path) -> TemplateRepo:
+    """Copy the template working tree into a fresh git repository tagged with its version."""
+    shutil.copytree(source, destination, ignore=_ignore)
+    git(destination, "init", "--quiet", "--initial-branch", "main")
+    repo = TemplateRepo(path=destination, tag="")
+    repo.commit_all("template snapshot", tag=f"v{template_version(source)}")
+    return repo
+
+
+def render(
+    template: TemplateRepo | Path,
+    destination: Path,
+    data: dict[str, Any] | None = None,
+    *,
+    vcs_ref: str | None = None,
+    commit: bool = True,
+) -> Path:
+    """Render a project (answers in `data`) and commit it, as a user would after `copier copy`."""
+    src = template.path if isinstance(template, TemplateRepo) else template
+    ref = vcs_ref or (template.tag if isinstance(template, TemplateRepo) else None)
+    copier.run_copy(
+        str(src),
+        str(destination),
+        data={"project_name": "demo-app", **(data or {})},
+        vcs_ref=ref,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+    )
+    if commit:
+        git(destination, "add", "-A")
+        git(destination, "commit", "--quiet", "-m", "Generate project")
+    return destination
+
+
+def answers(project: Path, answers_file: str = ".copier-answers.yml") -> dict[str, Any]:
+    return yaml.safe_load((project / answers_file).read_text(encoding="utf-8"))
+
+
+def project_env(project: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(project / "src")
+    env.pop("RESTACK_ENGINE_ADDRESS", None)
+    # The checks run with this interpreter, which has every dependency of a project.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run_in(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(args),
+        cwd=project,
+        env=project_env(project),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def restack(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the project's `restack` command (as `python -m <package>`)."""
+    package = answers(project)["package_name"]
+    return run_in(project, sys.executable, "-m", package, *args)
+
+
+def assert_ok(result: subprocess.CompletedProcess[str], what: str) -> None:
+    assert result.returncode == 0, (
+        f"{what} failed (exit {result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    )
+
+
+def check_project(project: Path) -> None:
+    """What the generated project's own CI runs: lint, format, types and its tests."""
+    python = sys.executable
+    assert_ok(run_in(project, python, "-m", "ruff", "check", "."), "ruff check")
+    assert_ok(run_in(project, python, "-m", "ruff", "format", "--check", "."), "ruff format")
+    assert_ok(run_in(project, python, "-m", "mypy"), "mypy")
+    assert_ok(
+        run_in(project, python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"),
+        "the project's tests",
+    )
+
+
+def files_of(project: Path) -> dict[str, str]:
+    """Every tracked or untracked (not ignored) file with its content, for comparisons."""
+    listed = git(project, "ls-files", "--cached", "--others", "--exclude-standard").split()
+    return {
+        name: (project / name).read_text(encoding="utf-8", errors="replace")
+        for name in sorted(set(listed))
+        if (project / name).is_file()
+    }

@@ -1,0 +1,80 @@
+"""Rendered projects pass their own lint, format, type checks and tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .helpers import TemplateRepo, answers, check_project, render
+
+MATRIX: list[dict[str, Any]] = [
+    {"project_name": "demo-app"},
+    {
+        "project_name": "research-agent",
+        "package_name": "research",
+        "python_version": "3.13",
+        "description": "Research agents",
+        "author_name": "Ada Lovelace",
+        "author_email": "ada@example.org",
+    },
+    {"project_name": "x2", "python_version": "3.12"},
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data", MATRIX, ids=lambda data: data["project_name"])
+def test_rendered_project_passes_its_own_checks(
+    template_repo: TemplateRepo, tmp_path: Path, data: dict[str, Any]
+) -> None:
+    project = render(template_repo, tmp_path / data["project_name"], data)
+
+    check_project(project)
+
+
+def test_answers_file_records_every_project_answer(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = render(template_repo, tmp_path / "p", {"project_name": "my-agents"})
+
+    recorded = answers(project)
+    assert recorded["package_name"] == "my_agents"
+    assert recorded["python_version"] == "3.11"
+    assert recorded["_commit"] == template_repo.tag
+    assert "kind" not in recorded  # the project is the default kind
+    assert (project / "src" / "my_agents" / "service.py").is_file()
+
+
+def test_answers_file_driven_copy_needs_no_prompt(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    import copier
+
+    data_file = tmp_path / "answers.yml"
+    data_file.write_text(
+        yaml.safe_dump({"project_name": "from-file", "python_version": "3.12"}), encoding="utf-8"
+    )
+    destination = tmp_path / "from-file"
+
+    copier.run_copy(
+        str(template_repo.path),
+        str(destination),
+        data=yaml.safe_load(data_file.read_text(encoding="utf-8")),
+        vcs_ref=template_repo.tag,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+    )
+
+    recorded = answers(destination)
+    assert (recorded["project_name"], recorded["python_version"]) == ("from-file", "3.12")
+
+
+def test_rendered_project_is_a_git_repository(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    project = render(template_repo, tmp_path / "p", commit=False)
+
+    assert (project / ".git").is_dir()
+    assert not list(project.rglob("*.jinja"))
+    assert not list(project.rglob("__pycache__"))
