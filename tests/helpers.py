@@ -19,9 +19,7 @@ _NOT_TEMPLATE = {".git", ".venv", ".pytest_cache", ".mypy_cache", ".ruff_cache",
 
 
 def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed in {cwd}:\n{result.stderr}")
     return result.stdout
@@ -117,7 +115,8 @@ def restack(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def assert_ok(result: subprocess.CompletedProcess[str], what: str) -> None:
     assert result.returncode == 0, (
-        f"{what} failed (exit {result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+        f"{what} failed (exit {result.returncode}):\n"
+        f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
     )
 
 

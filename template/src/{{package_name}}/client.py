@@ -10,15 +10,18 @@ import asyncio
 import time
 import typing
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from restack_ai import Restack
 from restack_ai.restack import CloudConnectionOptions
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
+from temporalio.converter import PayloadCodec
 
 from .common.discovery import Components, definition_name, discover
 from .common.settings import TASK_QUEUE, EngineSettings, load_engine_settings
@@ -44,6 +47,21 @@ class InvalidInputError(ClientError):
     pass
 
 
+class _PlainPayloads(PayloadCodec):
+    """Leaves payloads as they are.
+
+    With no codec configured the SDK asks the Restack engine API (port 6233) for an
+    encryption key on every connection; a plain Temporal engine has no such API, so
+    this codec is passed instead when no API address is set.
+    """
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)
+
+
 def connection_options(settings: EngineSettings) -> CloudConnectionOptions:
     return CloudConnectionOptions(
         engine_id=settings.engine_id,
@@ -51,6 +69,7 @@ def connection_options(settings: EngineSettings) -> CloudConnectionOptions:
         api_key=settings.api_key,  # type: ignore[arg-type]
         address=settings.address,
         api_address=settings.api_address,
+        payload_codecs=None if settings.api_address else [_PlainPayloads()],
     )
 
 

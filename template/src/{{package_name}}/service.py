@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import traceback
 
 import structlog
 from restack_ai.restack import ServiceOptions
@@ -16,6 +17,7 @@ from restack_ai.restack import ServiceOptions
 from .client import make_client
 from .common.discovery import definition_name, discover
 from .common.observability import configure_logging
+from .common.process import exit_now
 from .common.settings import TASK_QUEUE, EngineSettings, load_engine_settings
 
 log = structlog.get_logger(__name__)
@@ -63,7 +65,12 @@ async def serve(settings: EngineSettings | None = None, stop: asyncio.Event | No
 
 def main() -> None:
     configure_logging()
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    except BaseException:
+        traceback.print_exc()
+        exit_now(1)
+    exit_now(0)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from ..common.process import exit_now
 from . import generate
 from .doctor import doctor
 from .runtime import dev, run_agent, run_server, run_workflow
@@ -25,4 +26,7 @@ app.command("upgrade")(upgrade)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SystemExit as done:
+        exit_now(done.code)

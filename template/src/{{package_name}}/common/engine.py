@@ -104,6 +104,19 @@ class EmbeddedEngine:
         return cmd
 
     def start(self) -> EmbeddedEngine:
+        # With automatic ports another process can take a picked port before the server
+        # binds it; picking new ports and trying again is enough.
+        attempts = 3 if self.port == 0 else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start_once()
+            except EngineError:
+                if attempt == attempts:
+                    raise
+                self.port = 0
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> EmbeddedEngine:
         if self.port and port_in_use(self.host, self.port):
             raise EngineError(
                 f"Port {self.port} on {self.host} is already in use. Another engine may be "
