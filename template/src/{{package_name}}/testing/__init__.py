@@ -1,4 +1,4 @@
-"""Helpers for tests that run this project's service against an engine."""
+"""Test helpers: run this project's service against an engine, and fake servers to test with."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .common.settings import EngineSettings
+from ..common.settings import EngineSettings
+
+_PACKAGE = __name__.split(".")[0]
 
 
 def local_settings(address: str) -> EngineSettings:
@@ -18,7 +20,7 @@ def local_settings(address: str) -> EngineSettings:
 def start_service_process(address: str, log_file: Path) -> subprocess.Popen[bytes]:
     """Start `python -m <package>.service` against `address`, logging JSON to `log_file`."""
     # The child must import this package even when it is not installed (pytest's pythonpath).
-    source_root = str(Path(__file__).resolve().parents[1])
+    source_root = str(Path(__file__).resolve().parents[2])
     python_path = os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")]))
     env = {
         **os.environ,
@@ -28,7 +30,7 @@ def start_service_process(address: str, log_file: Path) -> subprocess.Popen[byte
     }
     with log_file.open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", f"{__package__}.service"],
+            [sys.executable, "-m", f"{_PACKAGE}.service"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
