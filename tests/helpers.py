@@ -140,3 +140,32 @@ def files_of(project: Path) -> dict[str, str]:
         for name in sorted(set(listed))
         if (project / name).is_file()
     }
+
+
+# What a template release consists of (the rest of the repository is tooling).
+TEMPLATE_PATHS = ("copier.yml", "extensions", "template", "generators")
+
+
+def _replace_template_files(source: Path, repo: Path) -> None:
+    for name in TEMPLATE_PATHS:
+        target = repo / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        origin = source / name
+        if origin.is_dir():
+            shutil.copytree(origin, target, ignore=_ignore)
+        else:
+            shutil.copy2(origin, target)
+
+
+def release_history(destination: Path, releases: list[tuple[Path, str]]) -> TemplateRepo:
+    """A template repository whose commits are the given releases, each tagged."""
+    destination.mkdir(parents=True)
+    git(destination, "init", "--quiet", "--initial-branch", "main")
+    repo = TemplateRepo(path=destination, tag="")
+    for source, tag in releases:
+        _replace_template_files(source, destination)
+        repo.commit_all(f"Release {tag}", tag=tag)
+    return repo
