@@ -1,0 +1,96 @@
+"""How long generating a project and a component takes, against copying the same files.
+
+Run:  .venv/bin/python benchmarks/generate_project.py [--runs 7]
+
+Side by side in one run, medians over --runs:
+- `copier copy` of a whole project from a git snapshot of this template (what users run);
+- `copier copy` of one agent into that project (what `restack g agent` runs);
+- a plain `shutil.copytree` of an already rendered project (the floor: writing the files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import copier
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.helpers import snapshot_template  # noqa: E402
+
+
+def timed(action: Callable[[int], None], runs: int) -> list[float]:
+    samples = []
+    for index in range(runs):
+        started = time.perf_counter()
+        action(index)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    runs = parser.parse_args().runs
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        template = snapshot_template(ROOT, work / "template")
+
+        def copy_project(index: int) -> None:
+            copier.run_copy(
+                str(template.path),
+                str(work / f"project-{index}"),
+                data={"project_name": "bench-app"},
+                vcs_ref=template.tag,
+                defaults=True,
+                unsafe=True,
+                quiet=True,
+            )
+
+        project_samples = timed(copy_project, runs)
+        project = work / "project-0"
+        subprocess.run(["git", "add", "-A"], cwd=project, check=True, capture_output=True)
+
+        def copy_agent(index: int) -> None:
+            copier.run_copy(
+                str(template.path),
+                str(project),
+                data={"kind": "agent", "name": f"Bench{index}", "package_name": "bench_app"},
+                answers_file=f".copier/agent-bench{index}.yml",
+                vcs_ref=template.tag,
+                defaults=True,
+                unsafe=True,
+                quiet=True,
+            )
+
+        agent_samples = timed(copy_agent, runs)
+
+        def plain_copy(index: int) -> None:
+            shutil.copytree(
+                work / "project-1", work / f"plain-{index}", ignore=shutil.ignore_patterns(".git")
+            )
+
+        plain_samples = timed(plain_copy, runs)
+
+    project_median = statistics.median(project_samples)
+    agent_median = statistics.median(agent_samples)
+    plain_median = statistics.median(plain_samples)
+    print(f"runs: {runs}")
+    print(f"copier copy (project):        median {project_median * 1000:8.1f} ms")
+    print(f"copier copy (agent component): median {agent_median * 1000:8.1f} ms")
+    print(f"shutil.copytree (same files): median {plain_median * 1000:8.1f} ms")
+    print(f"ratio project / plain copy:   {project_median / plain_median:8.1f}x")
+    print(f"ratio agent / project:        {agent_median / project_median:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
