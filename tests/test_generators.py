@@ -121,7 +121,9 @@ def test_updating_one_component_leaves_everything_else_untouched(
     git(project, "commit", "--quiet", "-m", "Add components and a user edit")
     # A new template version changes the agent generator's docstring.
     generator = (
-        template.path / "generators/agent/src/{{package_name}}/agents/{{name|snake}}.py.jinja"
+        template.path
+        / "generators/agent/src/{{package_name}}/agents"
+        / "{% if not llm %}{{name|snake}}.py{% endif %}.jinja"
     )
     generator.write_text(
         generator.read_text(encoding="utf-8").replace(
