@@ -40,6 +40,9 @@ from .prompt_versions import (
 )
 from .settings import project_root
 
+# libyaml's parser, when present, reads a large registry several times faster.
+_YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 DEFAULT_CONFIG = Path("config") / "prompts.yaml"
 PROMPTS_DIR = "prompts"
 Resolution = Literal["semver", "exact"]
@@ -251,7 +254,7 @@ def split_frontmatter(text: str) -> tuple[dict[str, Any], str, bool]:
             raw = "".join(lines[1:index])
             body = "".join(lines[index + 1 :]).lstrip("\r\n")
             try:
-                data = yaml.safe_load(raw) if raw.strip() else {}
+                data = yaml.load(raw, Loader=_YamlLoader) if raw.strip() else {}
             except yaml.YAMLError as error:
                 raise ValueError(f"frontmatter is not valid YAML ({error})") from error
             if not isinstance(data, dict):
@@ -324,7 +327,7 @@ class PromptLoader:
         if self._registry is not None and self._registry.signature == signature:
             return self._registry
         try:
-            data = yaml.safe_load(self.config_path.read_text(encoding="utf-8"))
+            data = yaml.load(self.config_path.read_text(encoding="utf-8"), Loader=_YamlLoader)
         except yaml.YAMLError as error:
             raise PromptConfigError(
                 f"{self.config_path} is not valid YAML ({error}); fix it or restore it from git"
