@@ -255,9 +255,19 @@ def create_prompt_version(
     if problems:  # a guard: the edit above must always produce a valid entry
         raise PromptScaffoldError("; ".join(problems))
 
-    created_dirs = [p for p in (target.parent, config.parent) if not p.exists()]
-    for directory in created_dirs:
-        directory.mkdir(parents=True, exist_ok=True)
+    # Folders this run creates, deepest first, so a failure can remove them again.
+    created_dirs = sorted(
+        {
+            folder
+            for leaf in (target.parent, config.parent)
+            for folder in (leaf, *leaf.parents)
+            if folder.is_relative_to(root) and not folder.exists()
+        },
+        key=lambda folder: len(folder.parts),
+        reverse=True,
+    )
+    for directory in reversed(created_dirs):
+        directory.mkdir(exist_ok=True)
     try:
         _write_new(target, text)
         try:
@@ -268,7 +278,7 @@ def create_prompt_version(
     except FileExistsError as error:
         raise PromptScaffoldError(f"{relative} appeared while writing; nothing changed") from error
     except BaseException:
-        for directory in reversed(created_dirs):
+        for directory in created_dirs:
             with contextlib.suppress(OSError):
                 directory.rmdir()
         raise
