@@ -62,9 +62,7 @@ def test_prompts_off_leaves_nothing_behind(template_repo: TemplateRepo, tmp_path
 
 
 @pytest.mark.slow
-def test_prompts_off_project_passes_its_checks(
-    template_repo: TemplateRepo, tmp_path: Path
-) -> None:
+def test_prompts_off_project_passes_its_checks(template_repo: TemplateRepo, tmp_path: Path) -> None:
     project = render(template_repo, tmp_path / "demo-app", {"with_prompts": False})
 
     check_project(project)
