@@ -75,14 +75,18 @@ def import_loader(workdir: Path) -> object:
     return importlib.import_module("bench_pkg.common.prompt_loader")
 
 
-def per_call(action: Callable[[], int], rounds: int) -> float:
-    """Median seconds per call over `rounds` runs of `action` (which returns its call count)."""
-    samples = []
+def interleaved(actions: dict[str, Callable[[], int]], rounds: int) -> dict[str, list[float]]:
+    """Seconds per call of each action, measured in turn within every round.
+
+    Interleaving keeps a busy machine from favouring whichever action ran last.
+    """
+    samples: dict[str, list[float]] = {label: [] for label in actions}
     for _ in range(rounds):
-        start = time.perf_counter()
-        calls = action()
-        samples.append((time.perf_counter() - start) / calls)
-    return statistics.median(samples)
+        for label, action in actions.items():
+            start = time.perf_counter()
+            calls = action()
+            samples[label].append((time.perf_counter() - start) / calls)
+    return samples
 
 
 def main() -> None:
@@ -143,12 +147,27 @@ def main() -> None:
                 parse_prompt_file(text, name, last, relative)
             return len(names)
 
-        registry = per_call(registry_parse, args.rounds)
-        cold_load = per_call(cold, args.rounds)
-        cached_load = per_call(cached, args.rounds)
-        cached_range_load = per_call(cached_range, args.rounds)
-        cached_async_load = per_call(cached_async, args.rounds)
-        baseline = per_call(uncached_baseline, args.rounds)
+        samples = interleaved(
+            {
+                "registry": registry_parse,
+                "cold": cold,
+                "baseline": uncached_baseline,
+                "cached": cached,
+                "cached_range": cached_range,
+                "cached_async": cached_async,
+            },
+            args.rounds,
+        )
+    median = {label: statistics.median(values) for label, values in samples.items()}
+    cold_ratio = statistics.median(
+        c / w for c, w in zip(samples["cold"], samples["cached"], strict=True)
+    )
+    baseline_ratio = statistics.median(
+        b / w for b, w in zip(samples["baseline"], samples["cached"], strict=True)
+    )
+    registry, cold_load, baseline = median["registry"], median["cold"], median["baseline"]
+    cached_load, cached_range_load = median["cached"], median["cached_range"]
+    cached_async_load = median["cached_async"]
 
     total = args.prompts * args.versions
     print(f"registry: {args.prompts} prompts x {args.versions} versions ({total} files)")
@@ -158,8 +177,8 @@ def main() -> None:
     print(f"  cached load, latest:              {cached_load * 1e6:9.1f} us")
     print(f"  cached load, '^1' range:          {cached_range_load * 1e6:9.1f} us")
     print(f"  cached await load(), latest:      {cached_async_load * 1e6:9.1f} us")
-    print(f"  cold / cached:                    {cold_load / cached_load:9.1f}x")
-    print(f"  uncached read+parse / cached:     {baseline / cached_load:9.1f}x")
+    print(f"  cold / cached (median of rounds): {cold_ratio:9.1f}x")
+    print(f"  uncached read+parse / cached:     {baseline_ratio:9.1f}x")
 
 
 if __name__ == "__main__":
