@@ -1,0 +1,107 @@
+"""The prompt registry component: on by default, all of it; off, none of it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .helpers import TemplateRepo, answers, assert_ok, check_project, files_of, render, restack
+
+PROMPT_FILES = {
+    "config/prompts.yaml",
+    "prompts/summarize/v1.0.0.md",
+    "src/demo_app/cli/prompt_scaffold.py",
+    "src/demo_app/cli/prompts.py",
+    "src/demo_app/common/prompt_format.py",
+    "src/demo_app/common/prompt_loader.py",
+    "src/demo_app/common/prompt_versions.py",
+    "src/demo_app/functions/render_prompt.py",
+    "tests/unit/test_prompt_cli.py",
+    "tests/unit/test_prompt_format.py",
+    "tests/unit/test_prompt_loader.py",
+    "tests/unit/test_prompt_versions.py",
+    "docs/prompts.md",
+}
+
+
+def prompt_paths(project: Path) -> set[str]:
+    return {name for name in files_of(project) if "prompt" in name}
+
+
+def test_prompts_are_on_by_default(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    project = render(template_repo, tmp_path / "demo-app")
+
+    assert answers(project)["with_prompts"] is True
+    assert prompt_paths(project) == PROMPT_FILES
+    pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"semver>=' in pyproject
+    assert '"ruamel.yaml>=' in pyproject
+    registry = yaml.safe_load((project / "config/prompts.yaml").read_text(encoding="utf-8"))
+    assert registry["prompts"]["summarize"]["latest"] == "1.0.0"
+    assert not (project / "prompts" / "analyze_research").exists()
+
+
+def test_prompts_off_leaves_nothing_behind(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    project = render(template_repo, tmp_path / "demo-app", {"with_prompts": False})
+
+    assert prompt_paths(project) == set()
+    pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert "semver" not in pyproject
+    if not answers(project).get("with_tools"):
+        assert "ruamel" not in pyproject
+    cli = (project / "src/demo_app/cli/__init__.py").read_text(encoding="utf-8")
+    doctor = (project / "src/demo_app/cli/doctor.py").read_text(encoding="utf-8")
+    assert "prompts" not in cli
+    assert "check-prompts" not in doctor
+    result = restack(project, "doctor", "--check-prompts")
+    assert result.returncode == 2
+    assert "No such option" in result.stderr
+
+
+@pytest.mark.slow
+def test_prompts_off_project_passes_its_checks(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    project = render(template_repo, tmp_path / "demo-app", {"with_prompts": False})
+
+    check_project(project)
+
+
+@pytest.mark.slow
+def test_acceptance_flow_generate_check_show(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    """Spec acceptance step 4, then doctor and show on the result, then the project's checks."""
+    project = render(template_repo, tmp_path / "research-agent")
+
+    created = restack(project, "g", "prompt", "analyze-research", "--version", "1.0.0")
+    assert_ok(created, "restack g prompt analyze-research")
+    assert "prompts/analyze_research/v1.0.0.md" in created.stdout
+    assert (project / "prompts/analyze_research/v1.0.0.md").is_file()
+
+    (project / "prompts/analyze_research/v1.0.0.md").write_text(
+        "---\nversion: 1.0.0\ninputs: [topic]\n---\nAnalyze {topic} in depth.\n",
+        encoding="utf-8",
+    )
+    second = restack(project, "g", "prompt", "analyze_research", "--version", "1.1.0")
+    assert_ok(second, "restack g prompt analyze_research --version 1.1.0")
+    assert "Analyze {topic} in depth." in (
+        project / "prompts/analyze_research/v1.1.0.md"
+    ).read_text(encoding="utf-8")
+
+    refused = restack(project, "g", "prompt", "analyze-research", "--version", "1.1.0")
+    assert refused.returncode == 2
+    assert "already has version 1.1.0" in " ".join(refused.stderr.split())
+
+    shown = restack(project, "prompts", "show", "analyze_research", "--version", "1.0")
+    assert_ok(shown, "restack prompts show")
+    assert "analyze_research 1.0 -> 1.0.0" in shown.stdout
+
+    doctor = restack(project, "doctor", "--json", "--check-prompts")
+    checks = [c for c in json.loads(doctor.stdout) if c["section"] == "Prompts"]
+    assert {c["name"]: c["status"] for c in checks} == {
+        "registry": "ok",
+        "analyze_research": "ok",
+        "summarize": "ok",
+    }
+
+    check_project(project)
