@@ -242,7 +242,7 @@ def _format_location(location: tuple[int | str, ...]) -> str:
 
 
 def _allowed_keys(location: tuple[int | str, ...]) -> list[str]:
-    model: Any = RouterConfig
+    model: Any = LLMSettings
     for part in location[:-1]:
         if isinstance(part, int):
             continue
