@@ -54,8 +54,7 @@ def render_project(destination: Path) -> Path:
 def start_server(project: Path) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "PYTHONPATH": str(project / "src")}
     process = subprocess.Popen(
-        [sys.executable, "-m", f"{PACKAGE}.testing.llm_servers", "--wire", "openai",
-         "--no-record"],
+        [sys.executable, "-m", f"{PACKAGE}.testing.llm_servers", "--wire", "openai", "--no-record"],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
@@ -167,16 +166,19 @@ async def run(url: str, calls: int) -> None:
     header = f"{'concurrency':>11} {'client':<16} {'median ms/call':>15} {'calls/s':>9}"
     for concurrency in (1, 16):
         results = {}
-        for name, call in (("raw httpx", raw), ("router", ours), ("litellm Router", litellm_router)):
+        for name, call in (
+            ("raw httpx", raw),
+            ("router", ours),
+            ("litellm Router", litellm_router),
+        ):
             results[name] = await measure(call, calls, concurrency)
         print(header)
         for name, (median, rate) in results.items():
             print(f"{concurrency:>11} {name:<16} {median * 1000:>15.3f} {rate:>9.0f}")
         overhead = (results["router"][0] - results["raw httpx"][0]) * 1000
         print(f"  router overhead over raw httpx: {overhead:+.3f} ms/call (median)")
-        print(
-            f"  throughput router / raw httpx: {results['router'][1] / results['raw httpx'][1]:.2f}x"
-        )
+        versus_raw = results["router"][1] / results["raw httpx"][1]
+        print(f"  throughput router / raw httpx: {versus_raw:.2f}x")
         print(
             "  throughput router / LiteLLM Router: "
             f"{results['router'][1] / results['litellm Router'][1]:.2f}x; median latency "

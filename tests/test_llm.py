@@ -31,9 +31,7 @@ def test_llm_off_renders_none_of_it(template_repo: TemplateRepo, tmp_path: Path)
     assert "check-llm" not in files["src/demo_app/cli/doctor.py"]
 
 
-def test_llm_on_by_default_with_offline_config(
-    template_repo: TemplateRepo, tmp_path: Path
-) -> None:
+def test_llm_on_by_default_with_offline_config(template_repo: TemplateRepo, tmp_path: Path) -> None:
     project = render(template_repo, tmp_path / "p")
     files = files_of(project)
     assert "config/llm_router.yaml" in files
@@ -67,9 +65,7 @@ def test_llm_on_by_default_with_offline_config(
     ]
 
 
-def test_doctor_check_llm_reports_missing_keys(
-    template_repo: TemplateRepo, tmp_path: Path
-) -> None:
+def test_doctor_check_llm_reports_missing_keys(template_repo: TemplateRepo, tmp_path: Path) -> None:
     project = render(template_repo, tmp_path / "p")
     assert restack(project, "g", "llm-config", "--direct", "--force").returncode == 0
     # Doctor also checks the engine, which is not running here: only the LLM rows matter.
@@ -81,8 +77,6 @@ def test_doctor_check_llm_reports_missing_keys(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("with_llm", [True, False], ids=["llm-on", "llm-off"])
-def test_project_passes_checks(
-    template_repo: TemplateRepo, tmp_path: Path, with_llm: bool
-) -> None:
+def test_project_passes_checks(template_repo: TemplateRepo, tmp_path: Path, with_llm: bool) -> None:
     project = render(template_repo, tmp_path / "p", {"with_llm": with_llm})
     check_project(project)
