@@ -2,13 +2,15 @@
 
 All three send the same chat request to the same local fake OpenAI server (a separate
 process on 127.0.0.1, from the project's `testing/llm_servers.py`), in one run, at
-concurrency 1 and 16. Printed: median latency per call, the router's median overhead
-over raw httpx, and throughput ratios. Logging is off for all three.
+concurrency 1 and 16, in rotating order over several rounds. Printed per client: median
+latency, throughput and this process's CPU time per call (the server runs in another
+process, so CPU per call is the client's own cost); then the router's overhead over raw
+httpx and the ratios against LiteLLM. Logging is off for all three.
 
 Run from the template repository (needs the `bench` extra: litellm):
 
     /tmp/devenv/bin/python benchmarks/router_overhead.py            # default sizes
-    /tmp/devenv/bin/python benchmarks/router_overhead.py --calls 2000
+    /tmp/devenv/bin/python benchmarks/router_overhead.py --calls 4000 --rounds 8
 
 The script renders a throw-away project from this repository's HEAD to import the router.
 """
@@ -67,8 +69,8 @@ def start_server(project: Path) -> tuple[subprocess.Popen[str], str]:
     return process, url
 
 
-async def measure(call: Call, calls: int, concurrency: int) -> tuple[float, float]:
-    """(median seconds per call, calls per second) for `calls` calls at `concurrency`."""
+async def measure(call: Call, calls: int, concurrency: int) -> tuple[list[float], float, float]:
+    """Latencies, wall seconds and this process's CPU seconds for `calls` calls."""
     latencies: list[float] = []
     remaining = iter(range(calls))
 
@@ -78,15 +80,53 @@ async def measure(call: Call, calls: int, concurrency: int) -> tuple[float, floa
             await call()
             latencies.append(time.perf_counter() - started)
 
-    for _ in range(min(50, calls)):  # warm the connection pools
-        await call()
+    cpu = time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return statistics.median(latencies), calls / elapsed
+    return latencies, time.perf_counter() - started, time.process_time() - cpu
 
 
-async def run(url: str, calls: int) -> None:
+async def compare(clients: dict[str, Call], calls: int, concurrency: int, rounds: int) -> None:
+    """Run the clients in rotating order over several rounds, so drift hits all alike."""
+    names = list(clients)
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    wall = dict.fromkeys(names, 0.0)
+    cpu = dict.fromkeys(names, 0.0)
+    for name in names:  # warm every connection pool
+        await measure(clients[name], 50, concurrency)
+    for round_number in range(rounds):
+        order = names[round_number % len(names) :] + names[: round_number % len(names)]
+        for name in order:
+            found, seconds, used = await measure(clients[name], calls // rounds, concurrency)
+            latencies[name] += found
+            wall[name] += seconds
+            cpu[name] += used
+    done = (calls // rounds) * rounds
+    print(
+        f"{'concurrency':>11} {'client':<16} {'median ms':>10} {'calls/s':>9} {'CPU ms/call':>12}"
+    )
+    for name in names:
+        median = statistics.median(latencies[name]) * 1000
+        rate = done / wall[name]
+        per_call = cpu[name] / done * 1000
+        print(f"{concurrency:>11} {name:<16} {median:>10.3f} {rate:>9.0f} {per_call:>12.3f}")
+    raw, ours, peer = names
+    latency_overhead = (
+        statistics.median(latencies[ours]) - statistics.median(latencies[raw])
+    ) * 1000
+    cpu_overhead = (cpu[ours] - cpu[raw]) / done * 1000
+    print(
+        f"  router overhead over raw httpx: {latency_overhead:+.3f} ms median latency, "
+        f"{cpu_overhead:+.3f} ms client CPU per call"
+    )
+    print(f"  throughput router / raw httpx: {wall[raw] / wall[ours]:.2f}x")
+    print(
+        f"  throughput router / LiteLLM Router: {wall[peer] / wall[ours]:.2f}x; "
+        f"CPU per call LiteLLM / router: {cpu[peer] / cpu[ours]:.2f}x\n"
+    )
+
+
+async def run(url: str, calls: int, rounds: int) -> None:
     import httpx
     import structlog
 
@@ -96,9 +136,11 @@ async def run(url: str, calls: int) -> None:
     )
     config_module = importlib.import_module(f"{PACKAGE}.common.llm.config")
     router_module = importlib.import_module(f"{PACKAGE}.common.llm_router")
+    # Same pool size for the router and raw httpx, large enough for 16 concurrent calls.
     config = config_module.parse_config(
         {
             "llm": {
+                "router": {"max_connections": 32, "max_keepalive_connections": 32},
                 "providers": [
                     {
                         "name": "local",
@@ -107,7 +149,7 @@ async def run(url: str, calls: int) -> None:
                         "base_url": url,
                         "api_key": "sk-bench",
                     }
-                ]
+                ],
             }
         },
         env={},
@@ -133,7 +175,7 @@ async def run(url: str, calls: int) -> None:
     )
 
     raw_client = httpx.AsyncClient(
-        timeout=30, limits=httpx.Limits(max_connections=20, max_keepalive_connections=10)
+        timeout=30, limits=httpx.Limits(max_connections=32, max_keepalive_connections=32)
     )
     body: dict[str, Any] = {
         "model": "bench",
@@ -162,42 +204,25 @@ async def run(url: str, calls: int) -> None:
     if len(answers) != 1:
         raise SystemExit(f"the three clients disagree: {answers}")
 
-    print(f"{calls} calls per measurement, fake OpenAI server at {url}\n")
-    header = f"{'concurrency':>11} {'client':<16} {'median ms/call':>15} {'calls/s':>9}"
+    print(f"{calls} calls per client and concurrency, fake OpenAI server at {url}\n")
+    clients = {"raw httpx": raw, "router": ours, "litellm Router": litellm_router}
     for concurrency in (1, 16):
-        results = {}
-        for name, call in (
-            ("raw httpx", raw),
-            ("router", ours),
-            ("litellm Router", litellm_router),
-        ):
-            results[name] = await measure(call, calls, concurrency)
-        print(header)
-        for name, (median, rate) in results.items():
-            print(f"{concurrency:>11} {name:<16} {median * 1000:>15.3f} {rate:>9.0f}")
-        overhead = (results["router"][0] - results["raw httpx"][0]) * 1000
-        print(f"  router overhead over raw httpx: {overhead:+.3f} ms/call (median)")
-        versus_raw = results["router"][1] / results["raw httpx"][1]
-        print(f"  throughput router / raw httpx: {versus_raw:.2f}x")
-        print(
-            "  throughput router / LiteLLM Router: "
-            f"{results['router'][1] / results['litellm Router'][1]:.2f}x; median latency "
-            f"LiteLLM / router: {results['litellm Router'][0] / results['router'][0]:.2f}x\n"
-        )
+        await compare(clients, calls, concurrency, rounds)
     await raw_client.aclose()
     await router.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=1000, help="calls per measurement")
+    parser.add_argument("--calls", type=int, default=2000, help="calls per client and level")
+    parser.add_argument("--rounds", type=int, default=5, help="rotations of the client order")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         project = render_project(Path(workdir) / "bench-app")
         sys.path.insert(0, str(project / "src"))
         server, url = start_server(project)
         try:
-            asyncio.run(run(url, args.calls))
+            asyncio.run(run(url, args.calls, args.rounds))
         finally:
             server.terminate()
             server.wait(timeout=10)

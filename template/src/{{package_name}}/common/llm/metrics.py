@@ -6,6 +6,9 @@ They live in the default registry, so the service's /metrics (or
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from .breaker import BreakerState
@@ -30,3 +33,24 @@ circuit_breaker_state = Gauge(
 )
 
 BREAKER_VALUES = {BreakerState.CLOSED: 0, BreakerState.OPEN: 1, BreakerState.HALF_OPEN: 2}
+
+
+@dataclass(frozen=True)
+class ProviderSeries:
+    """One provider's labelled series, looked up once: `labels()` is costly per call."""
+
+    success: Any
+    duration: Any
+    prompt_tokens: Any
+    completion_tokens: Any
+    cost: Any
+
+    @classmethod
+    def of(cls, provider: str, model: str) -> ProviderSeries:
+        return cls(
+            success=llm_requests_total.labels(provider, model, "success"),
+            duration=llm_request_duration_seconds.labels(provider, model),
+            prompt_tokens=llm_tokens_total.labels(provider, model, "prompt"),
+            completion_tokens=llm_tokens_total.labels(provider, model, "completion"),
+            cost=llm_cost_total_usd.labels(provider, model),
+        )

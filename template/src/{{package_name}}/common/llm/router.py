@@ -20,11 +20,9 @@ from .config import RouterConfig, load_config
 from .errors import SKIP_PROVIDER, AllProvidersFailedError, LLMError, LLMErrorType
 from .metrics import (
     BREAKER_VALUES,
+    ProviderSeries,
     circuit_breaker_state,
-    llm_cost_total_usd,
-    llm_request_duration_seconds,
     llm_requests_total,
-    llm_tokens_total,
 )
 from .models import LLMRequest, LLMResponse, estimate_prompt_tokens
 from .pricing import cost_usd, price_for
@@ -96,6 +94,7 @@ class LLMRouter:
             )
             circuit_breaker_state.labels(provider=provider.name).set(0)
         self._prices = {p.name: price_for(p, settings) for p in settings.active_providers}
+        self._series = {p.name: ProviderSeries.of(p.name, p.model) for p in self.providers}
         self._track_cost = settings.router.features.cost_tracking.enabled
 
     # ------------------------------------------------------------------ public API
@@ -232,7 +231,7 @@ class LLMRouter:
             else:
                 breaker.release()
             llm_requests_total.labels(name, model, error.error_type.value).inc()
-            llm_request_duration_seconds.labels(name, model).observe(elapsed)
+            self._series[name].duration.observe(elapsed)
             log.warning(
                 "llm_attempt_failed",
                 provider=name,
@@ -250,12 +249,13 @@ class LLMRouter:
         completion_tokens = response.usage.get("completion_tokens", 0)
         limiter.settle(estimated, prompt_tokens + completion_tokens)
         response.cost_usd = cost_usd(self._prices[name], prompt_tokens, completion_tokens)
-        llm_requests_total.labels(name, model, "success").inc()
-        llm_request_duration_seconds.labels(name, model).observe(elapsed)
-        llm_tokens_total.labels(name, model, "prompt").inc(prompt_tokens)
-        llm_tokens_total.labels(name, model, "completion").inc(completion_tokens)
+        series = self._series[name]
+        series.success.inc()
+        series.duration.observe(elapsed)
+        series.prompt_tokens.inc(prompt_tokens)
+        series.completion_tokens.inc(completion_tokens)
         if self._track_cost:
-            llm_cost_total_usd.labels(name, model).inc(response.cost_usd)
+            series.cost.inc(response.cost_usd)
         log.info(
             "llm_call",
             provider=name,
