@@ -12,6 +12,7 @@ from types import TracebackType
 
 import httpx
 import structlog
+from dotenv import load_dotenv
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from ..settings import project_root
@@ -57,7 +58,11 @@ class LLMRouter:
         sleep: Sleep = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.config = config or load_config(config_path or default_config_path())
+        if config is None:
+            # Keys usually live in the project's .env; the real environment wins.
+            load_dotenv(project_root() / ".env", override=False)
+            config = load_config(config_path or default_config_path())
+        self.config = config
         settings = self.config.llm
         self._conditions = set(settings.fallback.conditions)
         self._retry = settings.fallback.retry
