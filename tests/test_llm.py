@@ -65,7 +65,14 @@ def test_llm_on_by_default_with_offline_config(template_repo: TemplateRepo, tmp_
     ]
 
 
-def test_doctor_check_llm_reports_missing_keys(template_repo: TemplateRepo, tmp_path: Path) -> None:
+def test_doctor_check_llm_reports_missing_keys(
+    template_repo: TemplateRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-doctor-test-1234")
+    # Keep the reachability probes on loopback: a closed port answers at once.
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
     project = render(template_repo, tmp_path / "p")
     assert restack(project, "g", "llm-config", "--direct", "--force").returncode == 0
     # Doctor also checks the engine, which is not running here: only the LLM rows matter.
@@ -73,6 +80,9 @@ def test_doctor_check_llm_reports_missing_keys(template_repo: TemplateRepo, tmp_
     assert "llm_router.yaml valid" in result.stdout
     assert "OPENAI_API_KEY is not set" in result.stdout
     assert "Add OPENAI_API_KEY=... to .env" in result.stdout
+    assert "ANTHROPIC_API_KEY=sk-...1234" in result.stdout  # masked
+    assert "sk-ant-doctor-test" not in result.stdout
+    assert "http://127.0.0.1:9 not reachable" in result.stdout
 
 
 @pytest.mark.slow
