@@ -1,0 +1,363 @@
+"""config/llm_router.yaml: schema, `${VAR}` / `${VAR:-default}` substitution, clear errors.
+
+Every error names the file, the key path and the fix, e.g.
+`config/llm_router.yaml: llm.providers[1].modle: unknown key. Fix: remove it, or use one
+of: api_key, base_url, ...`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ProviderType = Literal["openai", "anthropic", "openai_compatible", "mock"]
+Condition = Literal[
+    "timeout",
+    "connection_error",
+    "5xx",
+    "rate_limit",
+    "malformed_response",
+    "llm_error",
+    "invalid_request",
+]
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "openai": "https://api.openai.com/v1",
+    "anthropic": "https://api.anthropic.com",
+}
+
+
+class ConfigError(ValueError):
+    """An invalid config/llm_router.yaml; the message says where and how to fix it."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RateLimitFeature(_Strict):
+    """Kong's ai-rate-limiting-advanced settings, mirrored here for documentation and doctor."""
+
+    enabled: bool = False
+    window: Literal["second", "minute", "hour", "day"] = "minute"
+    token_limit: int | None = Field(default=None, gt=0)
+
+
+class CostTrackingFeature(_Strict):
+    enabled: bool = True
+    export_to: list[Literal["prometheus", "logs"]] = ["prometheus"]
+
+
+class ContentSafetyFeature(_Strict):
+    """Enforced by Kong's content-safety plugin; its refusals reach the router as llm_error."""
+
+    enabled: bool = False
+    provider: str | None = None
+    filters: list[str] = Field(default_factory=list)
+
+
+class Features(_Strict):
+    ai_rate_limiting: RateLimitFeature = RateLimitFeature()
+    cost_tracking: CostTrackingFeature = CostTrackingFeature()
+    content_safety: ContentSafetyFeature = ContentSafetyFeature()
+
+
+class RouterSettings(_Strict):
+    backend: Literal["direct", "kong"] = "direct"
+    url: str | None = Field(default=None, description="Kong proxy URL (backend: kong)")
+    api_key: str | None = Field(default=None, description="Kong consumer key, if key-auth is on")
+    api_key_header: str = "apikey"
+    timeout: float = Field(default=30.0, gt=0)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    max_connections: int = Field(default=20, gt=0)
+    max_keepalive_connections: int = Field(default=10, ge=0)
+    features: Features = Features()
+
+    @model_validator(mode="after")
+    def _kong_needs_url(self) -> RouterSettings:
+        if self.backend == "kong" and not self.url:
+            raise ValueError(
+                "backend 'kong' needs `url` (the Kong proxy, e.g. "
+                "${KONG_GATEWAY_URL:-http://localhost:8000}); or set backend: direct"
+            )
+        return self
+
+
+class ClientRateLimit(_Strict):
+    """Client-side limits for one provider, enforced before a request leaves the process."""
+
+    requests_per_minute: int | None = Field(default=None, gt=0)
+    tokens_per_minute: int | None = Field(default=None, gt=0)
+
+
+class Price(_Strict):
+    """USD per one million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
+class ProviderConfig(_Strict):
+    name: str = Field(min_length=1)
+    type: ProviderType
+    model: str = Field(min_length=1)
+    base_url: str | None = None
+    api_key: str | None = None
+    priority: int = 100
+    enabled: bool = True
+    timeout: float | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, gt=0, description="Cap on max_tokens")
+    anthropic_version: str = "2023-06-01"
+    kong_route: str | None = Field(default=None, description="Kong route path (backend: kong)")
+    headers: dict[str, str] = Field(default_factory=dict)
+    rate_limit: ClientRateLimit = ClientRateLimit()
+    price: Price | None = None
+
+    @property
+    def url(self) -> str:
+        return (self.base_url or DEFAULT_BASE_URLS.get(self.type, "")).rstrip("/")
+
+    @model_validator(mode="after")
+    def _needs_base_url(self) -> ProviderConfig:
+        if self.type == "openai_compatible" and not self.base_url:
+            raise ValueError(
+                "type 'openai_compatible' needs `base_url` (e.g. http://localhost:11434/v1 "
+                "for Ollama, http://localhost:8000/v1 for vLLM)"
+            )
+        return self
+
+
+class RetrySettings(_Strict):
+    initial_seconds: float = Field(default=0.5, ge=0)
+    max_seconds: float = Field(default=8.0, ge=0)
+    jitter_seconds: float = Field(default=0.5, ge=0)
+    max_retry_after_seconds: float = Field(
+        default=30.0, ge=0, description="Cap on a server's Retry-After before moving on"
+    )
+
+
+class BreakerSettings(_Strict):
+    enabled: bool = True
+    failure_threshold: int = Field(default=5, gt=0)
+    cooldown_seconds: float = Field(default=60.0, ge=0)
+
+
+class FallbackSettings(_Strict):
+    conditions: list[Condition] = [
+        "timeout",
+        "connection_error",
+        "5xx",
+        "rate_limit",
+        "malformed_response",
+        "llm_error",
+    ]
+    max_retries_per_provider: int = Field(default=2, ge=0)
+    retry: RetrySettings = RetrySettings()
+    circuit_breaker: BreakerSettings = BreakerSettings()
+
+
+class LLMSettings(_Strict):
+    router: RouterSettings = RouterSettings()
+    providers: list[ProviderConfig] = Field(min_length=1)
+    fallback: FallbackSettings = FallbackSettings()
+    prices: dict[str, Price] = Field(
+        default_factory=dict, description="Per-model prices overriding the built-in table"
+    )
+
+    @model_validator(mode="after")
+    def _check_providers(self) -> LLMSettings:
+        seen: set[str] = set()
+        for provider in self.providers:
+            if provider.name in seen:
+                raise ValueError(
+                    f"duplicate provider name '{provider.name}'; give every provider its own name"
+                )
+            seen.add(provider.name)
+        enabled = [p for p in self.providers if p.enabled]
+        if not enabled:
+            raise ValueError("no provider is enabled; set `enabled: true` on at least one")
+        mocks = [p.name for p in enabled if p.type == "mock"]
+        if mocks and len(enabled) > len(mocks):
+            # A real provider's failures must never be answered by canned text.
+            raise ValueError(
+                f"the mock provider '{mocks[0]}' is enabled together with real providers; "
+                "set `enabled: false` on the mock provider (or on the real ones for offline use)"
+            )
+        return self
+
+    @property
+    def active_providers(self) -> list[ProviderConfig]:
+        """Enabled providers in the order the router tries them."""
+        return sorted((p for p in self.providers if p.enabled), key=lambda p: p.priority)
+
+
+class RouterConfig(_Strict):
+    llm: LLMSettings
+    source: str = "config/llm_router.yaml"
+    # Environment variables each provider's api_key names, for error messages (no values).
+    key_variables: dict[str, list[str]] = Field(default_factory=dict)
+    # Variables referenced by enabled parts of the config but not set.
+    missing_variables: list[str] = Field(default_factory=list)
+
+
+# ------------------------------------------------------------------------ loading
+
+
+def _substitute(
+    value: Any, path: str, env: Mapping[str, str], missing: list[tuple[str, str]]
+) -> Any:
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            found = env.get(name)
+            if found:
+                return found
+            if default is not None:
+                return default
+            missing.append((path, name))
+            return ""
+
+        return _VARIABLE.sub(replace, value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, f"{path}.{k}", env, missing) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, f"{path}[{i}]", env, missing) for i, v in enumerate(value)]
+    return value
+
+
+def _format_location(location: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _allowed_keys(location: tuple[int | str, ...]) -> list[str]:
+    model: Any = LLMSettings
+    for part in location[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", None)
+        model = inner[0] if inner and hasattr(inner[0], "model_fields") else annotation
+    if hasattr(model, "model_fields"):
+        return sorted(
+            k
+            for k in model.model_fields
+            if k not in {"source", "key_variables", "missing_variables"}
+        )
+    return []
+
+
+def _explain(error: dict[str, Any]) -> str:
+    location = tuple(error["loc"])
+    where = _format_location(location)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(location))
+        return f"{where}: unknown key. Fix: remove it, or use one of: {allowed}"
+    if kind == "missing":
+        return f"{where}: required key is missing. Fix: add `{location[-1]}`"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{where}: {error['input']!r} is not allowed. Fix: use one of {expected}"
+    if kind == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+        return f"{where}: {message}"
+    return f"{where}: {error['msg']} (got {error.get('input')!r}). Fix: correct the value"
+
+
+def parse_config(
+    raw: Any,
+    *,
+    source: str = "config/llm_router.yaml",
+    env: Mapping[str, str] | None = None,
+    require_env: bool = True,
+) -> RouterConfig:
+    """Validate an already-parsed YAML document."""
+    env = os.environ if env is None else env
+    if not isinstance(raw, dict) or "llm" not in raw:
+        raise ConfigError(
+            f"{source}: the top-level key `llm:` is missing. Fix: start the file with `llm:`"
+        )
+    unknown_top = sorted(set(raw) - {"llm"})
+    if unknown_top:
+        raise ConfigError(
+            f"{source}: {unknown_top[0]}: unknown top-level key. Fix: keep only `llm:`"
+        )
+    missing: list[tuple[str, str]] = []
+    substituted = _substitute(raw["llm"], "llm", env, missing)
+    try:
+        settings = LLMSettings.model_validate(substituted)
+    except ValidationError as error:
+        problems = [_explain(dict(item)) for item in error.errors()]
+        problems = [p if p.startswith("llm") else f"llm.{p}" for p in problems]
+        raise ConfigError(f"{source}: " + f"\n{source}: ".join(problems)) from None
+
+    key_variables: dict[str, list[str]] = {}
+    raw_providers = raw["llm"].get("providers") or []
+    for index, provider in enumerate(settings.providers):
+        raw_key = (
+            raw_providers[index].get("api_key") if isinstance(raw_providers[index], dict) else None
+        )
+        if isinstance(raw_key, str):
+            key_variables[provider.name] = [m.group(1) for m in _VARIABLE.finditer(raw_key)]
+
+    # Only the enabled parts of the config need their variables set.
+    disabled = {f"llm.providers[{i}]" for i, p in enumerate(settings.providers) if not p.enabled}
+    if settings.router.backend != "kong":
+        disabled.add("llm.router")
+    needed = [
+        (path, name)
+        for path, name in missing
+        if not any(path == d or path.startswith(d + ".") for d in disabled)
+    ]
+    if needed and require_env:
+        lines = [
+            f"{path}: environment variable {name} is not set. Fix: set {name} in your "
+            "environment or .env (see .env.example), or write `${" + name + ":-default}`"
+            for path, name in needed
+        ]
+        raise ConfigError(f"{source}: " + f"\n{source}: ".join(lines))
+    return RouterConfig(
+        llm=settings,
+        source=source,
+        key_variables=key_variables,
+        missing_variables=sorted({name for _, name in needed}),
+    )
+
+
+def load_config(
+    path: str | Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    require_env: bool = True,
+) -> RouterConfig:
+    """Read, substitute and validate a router config file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{file}: file not found. Fix: create it with `restack g llm-config`, or point "
+            "LLM_ROUTER_CONFIG at your config"
+        ) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"{file}: not valid YAML{where}. Fix: correct the syntax") from None
+    return parse_config(raw, source=str(file), env=env, require_env=require_env)

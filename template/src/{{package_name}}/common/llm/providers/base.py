@@ -1,0 +1,182 @@
+"""What every provider does, and the HTTP error classification they share."""
+
+from __future__ import annotations
+
+import json
+import time
+from abc import ABC, abstractmethod
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from ..config import ProviderConfig
+from ..errors import LLMError, LLMErrorType
+from ..models import LLMRequest, LLMResponse
+
+
+class Provider(ABC):
+    """One configured provider: turns an LLMRequest into one call and one LLMResponse."""
+
+    def __init__(self, config: ProviderConfig, key_variables: list[str] | None = None) -> None:
+        self.config = config
+        self.name = config.name
+        self.model = config.model
+        self.key_variables = key_variables or []
+
+    @property
+    def endpoint(self) -> str:
+        """Where requests go (for logs and reachability checks; never includes a key)."""
+        return self.config.url
+
+    @abstractmethod
+    async def complete(self, client: httpx.AsyncClient, request: LLMRequest) -> LLMResponse:
+        """Send one request (no retries, no fallback); raise LLMError on any failure."""
+
+    def max_tokens(self, request: LLMRequest) -> int:
+        cap = self.config.max_tokens
+        return min(request.max_tokens, cap) if cap else request.max_tokens
+
+    def error(self, kind: LLMErrorType, message: str, retryable: bool, **extra: Any) -> LLMError:
+        return LLMError(kind, self.name, message, retryable, **extra)
+
+
+class HTTPProvider(Provider):
+    """A provider spoken to with one JSON POST per request."""
+
+    @abstractmethod
+    def url(self) -> str: ...
+
+    @abstractmethod
+    def headers(self) -> dict[str, str]: ...
+
+    @abstractmethod
+    def body(self, request: LLMRequest) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def parse(self, data: dict[str, Any], response: httpx.Response) -> LLMResponse:
+        """Turn a 200 body into a response; raise LLMError for error bodies and refusals."""
+
+    async def complete(self, client: httpx.AsyncClient, request: LLMRequest) -> LLMResponse:
+        started = time.perf_counter()
+        timeout = self.config.timeout
+        try:
+            response = await client.post(
+                self.url(),
+                content=json.dumps(self.body(request)).encode(),
+                headers={**self.headers(), "content-type": "application/json"},
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+            )
+        except httpx.TimeoutException as exc:
+            raise self.error(
+                LLMErrorType.TIMEOUT, f"no answer in time ({type(exc).__name__})", True
+            ) from None
+        except httpx.TransportError as exc:
+            raise self.error(
+                LLMErrorType.CONNECTION_ERROR,
+                f"cannot reach {self.endpoint} ({type(exc).__name__}: {exc})",
+                True,
+            ) from None
+        if response.status_code != 200:
+            raise self.http_error(response)
+        try:
+            data = response.json()
+        except ValueError:
+            raise self.error(
+                LLMErrorType.MALFORMED_RESPONSE,
+                f"the 200 response is not JSON: {response.text[:120]!r}",
+                False,
+            ) from None
+        if not isinstance(data, dict):
+            raise self.error(
+                LLMErrorType.MALFORMED_RESPONSE, "the 200 response is not a JSON object", False
+            )
+        result = self.parse(data, response)
+        result.latency_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def http_error(self, response: httpx.Response) -> LLMError:
+        status = response.status_code
+        detail = error_message(response)
+        retry_after = retry_after_seconds(response.headers)
+        should_retry = response.headers.get("x-should-retry")
+        if status in (401, 403):
+            keys = " or ".join(self.key_variables) or f"the api_key of provider '{self.name}'"
+            return self.error(
+                LLMErrorType.INVALID_API_KEY,
+                f"{self.endpoint} rejected the API key ({status}: {detail}). Fix: check {keys}",
+                False,
+                status_code=status,
+            )
+        if status == 404:
+            return self.error(
+                LLMErrorType.MODEL_NOT_FOUND,
+                f"model '{self.model}' or URL {self.url()} not found (404: {detail}). "
+                "Fix: check `model` and `base_url` in config/llm_router.yaml",
+                False,
+                status_code=status,
+            )
+        if status == 429:
+            quota = "insufficient_quota" in response.text
+            return self.error(
+                LLMErrorType.RATE_LIMIT,
+                f"rate limited (429: {detail})" + (" - quota exhausted" if quota else ""),
+                not quota,
+                status_code=status,
+                retry_after=retry_after,
+            )
+        if status == 408 or status >= 500:
+            kind = LLMErrorType.TIMEOUT if status == 408 else LLMErrorType.PROVIDER_ERROR
+            label = "overloaded" if status == 529 else "server error"
+            return self.error(
+                kind,
+                f"{label} ({status}: {detail})",
+                should_retry != "false",
+                status_code=status,
+                retry_after=retry_after,
+            )
+        return self.error(
+            LLMErrorType.INVALID_REQUEST,
+            f"request refused ({status}: {detail})",
+            should_retry == "true",
+            status_code=status,
+        )
+
+
+def error_message(response: httpx.Response) -> str:
+    """The human part of an error body in the OpenAI, Anthropic or Kong shape."""
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+        if isinstance(error, str):
+            return error
+        if data.get("message"):
+            return str(data["message"])
+    return response.text[:200]
+
+
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """Seconds the server asks us to wait: retry-after-ms, Retry-After, or Kong's header."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) * scale)
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+            except (TypeError, ValueError):
+                continue
+    for name, value in headers.items():
+        if name.lower().startswith("x-ai-ratelimit-retry-after"):
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                continue
+    return None

@@ -1,0 +1,92 @@
+"""The LLM router component: present and working with `with_llm`, absent without it."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from .helpers import TemplateRepo, check_project, files_of, render, restack
+
+LLM_DEPENDENCIES = ("httpx", "tenacity", "prometheus-client")
+
+
+def dependencies(project: Path) -> list[str]:
+    data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = list(data["project"]["dependencies"])
+    listed += data["project"]["optional-dependencies"]["dev"]
+    return listed
+
+
+def test_llm_off_renders_none_of_it(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    project = render(template_repo, tmp_path / "p", {"with_llm": False})
+    files = files_of(project)
+    assert [name for name in files if "llm" in name] == []
+    listed = " ".join(dependencies(project))
+    for name in (*LLM_DEPENDENCIES, "respx"):
+        assert name not in listed
+    assert "OPENAI_API_KEY" not in files[".env.example"]
+    assert "llm" not in files["src/demo_app/cli/__init__.py"]
+    assert "check-llm" not in files["src/demo_app/cli/doctor.py"]
+
+
+def test_llm_on_by_default_with_offline_config(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    project = render(template_repo, tmp_path / "p")
+    files = files_of(project)
+    assert "config/llm_router.yaml" in files
+    assert "src/demo_app/functions/llm_chat.py" in files
+    assert "src/demo_app/testing/llm_servers.py" in files
+    listed = " ".join(dependencies(project))
+    for name in LLM_DEPENDENCIES:
+        assert name in listed
+    assert "OPENAI_API_KEY" in files[".env.example"]
+
+    dry = restack(project, "test:llm", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "mock" in dry.stdout
+
+    probe = restack(project, "test:llm")  # the mock answers offline
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+
+    refused = restack(project, "g", "llm-config", "--kong")
+    assert refused.returncode == 2
+    assert "already exists" in refused.stderr
+    assert (project / "config" / "llm_router.yaml").read_text(encoding="utf-8") == files[
+        "config/llm_router.yaml"
+    ]
+
+    # The generator's offline starter is exactly what a new project gets.
+    (project / "config" / "llm_router.yaml").unlink()
+    created = restack(project, "g", "llm-config", "--direct", "--mock")
+    assert created.returncode == 0, created.stderr
+    assert (project / "config" / "llm_router.yaml").read_text(encoding="utf-8") == files[
+        "config/llm_router.yaml"
+    ]
+
+
+def test_doctor_check_llm_reports_missing_keys(
+    template_repo: TemplateRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-doctor-test-1234")
+    # Keep the reachability probes on loopback: a closed port answers at once.
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+    project = render(template_repo, tmp_path / "p")
+    assert restack(project, "g", "llm-config", "--direct", "--force").returncode == 0
+    # Doctor also checks the engine, which is not running here: only the LLM rows matter.
+    result = restack(project, "doctor", "--check-llm", "--json")
+    assert "llm_router.yaml valid" in result.stdout
+    assert "OPENAI_API_KEY is not set" in result.stdout
+    assert "Add OPENAI_API_KEY=... to .env" in result.stdout
+    assert "ANTHROPIC_API_KEY=sk-...1234" in result.stdout  # masked
+    assert "sk-ant-doctor-test" not in result.stdout
+    assert "http://127.0.0.1:9 not reachable" in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("with_llm", [True, False], ids=["llm-on", "llm-off"])
+def test_project_passes_checks(template_repo: TemplateRepo, tmp_path: Path, with_llm: bool) -> None:
+    project = render(template_repo, tmp_path / "p", {"with_llm": with_llm})
+    check_project(project)
