@@ -142,10 +142,11 @@ def tool_server(
         )
     entry = server_entry(module, f"{package}.tools.{module}_mcp", transport, autostart, servers)
     flag = "" if autostart else " --no-autostart"
+    option = " --transport http" if transport == "http" else ""
     generate(
         "tool-server",
         name,
-        f"restack g tool-server {name} --transport {transport}{flag}",
+        f"restack g tool-server {name}{option}{flag}",
         {"transport": transport},
     )
     register_server(path, entry)
