@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +26,7 @@ from ..common.mcp_config import (
     parse_tools_config,
 )
 from ..common.naming import InvalidNameError, check_component_name
+from ..common.observability import configure_logging
 from ..common.settings import project_root
 from .checks import Check, Status
 from .console import console, fail
@@ -181,6 +183,8 @@ def sample_arguments(tool: Tool) -> dict[str, Any] | None:
 
 
 async def _probe(config: ToolsConfig, names: list[str], call: bool) -> list[Check]:
+    # Server lifecycle logs go to stderr, and only warnings: stdout is the report (or JSON).
+    configure_logging(level=os.environ.get("RESTACK_LOG_LEVEL") or "WARNING")
     manager = FastMCPServerManager(config)
     checks: list[Check] = []
     try:
