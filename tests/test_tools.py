@@ -89,7 +89,7 @@ def test_without_tools_nothing_of_them_is_rendered(
     pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
     for dependency in ("fastmcp", "ruamel"):
         assert dependency not in pyproject
-    service = (project / "src/plain/service.py").read_text(encoding="utf-8")
+    service = (project / "src/demo_app/service.py").read_text(encoding="utf-8")
     assert "FastMCP" not in service
     help_text = restack(project, "--help").stdout
     assert "test:tools" not in help_text
