@@ -429,25 +429,28 @@ class FastMCPServerManager:
         last_check: dict[str, float] = {}
         while True:
             await asyncio.sleep(0.5)
-            now = time.monotonic()
             for name, state in self._supervised.items():
-                if not state.healthy:
-                    if now >= state.next_attempt:
-                        await self.restart_server(name)
-                    continue
-                if not state.server.health_check.enabled:
-                    continue
-                exited = state.process is not None and state.process.poll() is not None
-                if (
-                    not exited
-                    and now - last_check.get(name, 0.0) < state.server.health_check.interval
-                ):
-                    continue
-                last_check[name] = now
-                if exited or not await self.health_check(name):
-                    log.warning("tool_server_unhealthy", server=name)
-                    state.healthy = False
-                    state.next_attempt = now
+                try:
+                    await self._supervise(name, state, last_check)
+                except Exception as error:  # the watcher must outlive any one server's trouble
+                    log.exception("tool_server_supervision_failed", server=name, error=str(error))
+
+    async def _supervise(self, name: str, state: _Supervised, last_check: dict[str, float]) -> None:
+        now = time.monotonic()
+        if not state.healthy:
+            if now >= state.next_attempt:
+                await self.restart_server(name)
+            return
+        if not state.server.health_check.enabled:
+            return
+        exited = state.process is not None and state.process.poll() is not None
+        if not exited and now - last_check.get(name, 0.0) < state.server.health_check.interval:
+            return
+        last_check[name] = now
+        if exited or not await self.health_check(name):
+            log.warning("tool_server_unhealthy", server=name)
+            state.healthy = False
+            state.next_attempt = now
 
     async def restart_server(self, name: str) -> bool:
         state = self._supervised[name]
