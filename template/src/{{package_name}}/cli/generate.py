@@ -35,6 +35,7 @@ _MAIN_FILE = {
     "agent": "src/{package}/agents/{module}.py",
     "workflow": "src/{package}/workflows/{module}.py",
     "function": "src/{package}/functions/{module}.py",
+    "tool-server": "src/{package}/tools/{module}_mcp.py",
 }
 
 
@@ -78,8 +79,8 @@ def run_generator(request: GeneratorRequest) -> list[Path]:
     return sorted(project_files(source.root) - before)
 
 
-def generate(kind: str, name: str, command: str, data: dict[str, Any] | None = None) -> None:
-    """Run a generator for the CLI: print what was created, or a clear refusal."""
+def generate(kind: str, name: str, command: str, data: dict[str, Any] | None = None) -> list[Path]:
+    """Run a generator for the CLI: print and return what was created, or refuse clearly."""
     request = GeneratorRequest(kind=kind, name=name, command=command, data=data or {})
     try:
         with console.status(f"Generating {kind} {name}..."):
@@ -98,6 +99,7 @@ def generate(kind: str, name: str, command: str, data: dict[str, Any] | None = N
         f"[bold]{kind.capitalize()} {name} generated.[/] "
         "The service discovers it on its next start."
     )
+    return created
 
 
 @app.command("agent")
