@@ -43,6 +43,13 @@ CALL_TOOL_TIMEOUT = timedelta(minutes=3)
 CALL_TOOL_ATTEMPT_TIMEOUT = timedelta(seconds=60)
 CALL_TOOL_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 _HEARTBEAT_EVERY = 2.0
+# restack_ai's StepKwargs type leaves these out although `step` hands them to the engine;
+# spread them into `agent.step(..., **CALL_TOOL_STEP_TIMEOUTS)` so that a call whose worker
+# died is retried as soon as its heartbeat stops, not after the whole attempt timeout.
+CALL_TOOL_STEP_TIMEOUTS: dict[str, Any] = {
+    "start_to_close_timeout": CALL_TOOL_ATTEMPT_TIMEOUT,
+    "heartbeat_timeout": CALL_TOOL_HEARTBEAT_TIMEOUT,
+}
 
 
 class CallToolInput(BaseModel):
