@@ -20,7 +20,8 @@ def dependencies(project: Path) -> list[str]:
 
 
 def test_llm_off_renders_none_of_it(template_repo: TemplateRepo, tmp_path: Path) -> None:
-    project = render(template_repo, tmp_path / "p", {"with_llm": False})
+    # Tool servers need httpx too, so they are off here as well.
+    project = render(template_repo, tmp_path / "p", {"with_llm": False, "with_tools": False})
     files = files_of(project)
     assert [name for name in files if "llm" in name] == []
     listed = " ".join(dependencies(project))

@@ -23,6 +23,7 @@ PROMPT_FILES = {
     "tests/unit/test_prompt_format.py",
     "tests/unit/test_prompt_loader.py",
     "tests/unit/test_prompt_versions.py",
+    "tests/integration/test_llm_prompt.py",
     "docs/prompts.md",
 }
 
