@@ -1,7 +1,9 @@
-"""Generate a project from this template and run its sample agent end to end.
+"""Generate a project from this template and run an LLM agent end to end, offline.
 
-Steps: render the project with Copier, install it, start `restack dev` (embedded engine
-and service), wait until the service polls, run the agent, print its result, stop.
+Steps: render the project with Copier, install it, grow it the way the spec's acceptance
+flow does (a tool server, a versioned prompt, an agent that uses both), start
+`restack dev` (embedded engine, tool servers and service), run the agent on the offline
+mock LLM provider, print its JSON result, and stop everything.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def wait_for_service(project: Path, env: dict[str, str], deadline: float) -> Non
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dest", type=Path, default=ROOT / "demo-project")
-    parser.add_argument("--name", default="Ada", help="Who the sample agent greets")
+    parser.add_argument("--topic", default="AI safety", help="What the research agent works on")
     args = parser.parse_args()
     project: Path = args.dest.resolve()
 
@@ -82,6 +84,18 @@ def main() -> int:
         [sys.executable, "-m", "pip", "install", "--quiet", "-e", str(project)], check=True
     )
 
+    # Generators render from the template version the project records; HEAD also covers
+    # a template with uncommitted changes.
+    generator_env = {**os.environ, "RESTACK_TEMPLATE_REF": "HEAD"}
+    for command in (
+        ["g", "tool-server", "Research"],
+        ["g", "prompt", "analyze-research", "--version", "1.0.0"],
+        ["g", "agent", "ResearchAgent", "--with-llm", "--tools", "research"]
+        + ["--prompt", "analyze-research"],
+    ):
+        step("restack " + " ".join(command))
+        subprocess.run([str(BIN / "restack"), *command], cwd=project, env=generator_env, check=True)
+
     port = free_port()
     step(f"Starting `restack dev` (embedded engine on 127.0.0.1:{port} + service)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESTACK_ENGINE")}
@@ -94,11 +108,11 @@ def main() -> int:
     client_env = {**env, "RESTACK_ENGINE_ADDRESS": f"127.0.0.1:{port}"}
     try:
         wait_for_service(project, client_env, time.monotonic() + 120)
-        payload = json.dumps({"name": args.name})
-        step(f"restack run:agent GreeterAgent '{payload}'")
+        payload = json.dumps({"topic": args.topic})
+        step(f"restack run:agent ResearchAgent '{payload}'")
         agent_started = time.monotonic()
         result = subprocess.run(
-            [str(BIN / "restack"), "run:agent", "GreeterAgent", payload],
+            [str(BIN / "restack"), "run:agent", "ResearchAgent", payload],
             cwd=project,
             env=client_env,
             check=False,
