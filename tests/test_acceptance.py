@@ -39,7 +39,7 @@ from .acceptance_support import (
     stop,
     wait_until,
 )
-from .helpers import TemplateRepo, assert_ok, check_project, git, render, restack
+from .helpers import TemplateRepo, answers, assert_ok, check_project, git, render, restack
 
 TOPIC = "AI safety"
 AGENT_FILES = (
@@ -55,7 +55,7 @@ class FlowProject:
 
     path: Path
     llm_config_without_force: subprocess.CompletedProcess[str]
-    shipped_llm_config: str
+    llm_config_changed_by_refusal: bool
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,7 @@ def research_project(
     )
     shipped = (project / "config/llm_router.yaml").read_text(encoding="utf-8")
     without_force = restack(project, "g", "llm-config")
+    changed = (project / "config/llm_router.yaml").read_text(encoding="utf-8") != shipped
     assert_ok(restack(project, "g", "llm-config", "--force", "--mock"), "g llm-config --mock")
     assert_ok(restack(project, "g", "tool-server", "Research"), "g tool-server Research")
     assert_ok(restack(project, "g", "prompt", "analyze-research", "--version", "1.0.0"), "g prompt")
@@ -89,7 +90,7 @@ def research_project(
     )
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", "Research agent with LLM, tools and a prompt")
-    return FlowProject(project, without_force, shipped)
+    return FlowProject(project, without_force, changed)
 
 
 @contextlib.contextmanager
@@ -98,7 +99,7 @@ def restack_dev(project: Path, env: dict[str, str], log: Path) -> Iterator[str]:
     address. On exit: Ctrl-C by PID, and every process it started must be gone."""
     port = free_port()
     address = f"127.0.0.1:{port}"
-    package = project.name.replace("-", "_")
+    package = answers(project)["package_name"]
     with log.open("ab") as output:
         dev = subprocess.Popen(
             [sys.executable, "-m", package, "dev", "--memory", "--port", str(port)],
@@ -113,10 +114,11 @@ def restack_dev(project: Path, env: dict[str, str], log: Path) -> Iterator[str]:
     try:
         client = client_env(project, address)
         wait_until(
-            lambda: dev.poll() is None and service_polls(project, client),
+            lambda: dev.poll() is not None or service_polls(project, client),
             timeout=120,
             what=f"`restack dev` to serve (log: {log})",
         )
+        assert dev.poll() is None, log.read_text(encoding="utf-8", errors="replace")
         children = {pid: command_line(pid) for pid in descendants(dev.pid)}
         yield address
     finally:
@@ -147,6 +149,7 @@ def test_spec_acceptance_flow_offline(research_project: FlowProject, tmp_path: P
     refused = research_project.llm_config_without_force
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "--force" in refused.stdout + refused.stderr
+    assert not research_project.llm_config_changed_by_refusal
     config = yaml.safe_load((project / "config/llm_router.yaml").read_text(encoding="utf-8"))
     enabled = [p for p in config["llm"]["providers"] if p.get("enabled", True)]
     assert [p["type"] for p in enabled] == ["mock"]

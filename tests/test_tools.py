@@ -87,7 +87,7 @@ def test_without_tools_nothing_of_them_is_rendered(
 
     assert [path for path in files_of(project) if _has_marker(path)] == []
     pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
-    for dependency in ("fastmcp", "ruamel"):
+    for dependency in ("fastmcp",):  # ruamel.yaml stays: the prompt registry edits YAML too
         assert dependency not in pyproject
     service = (project / "src/demo_app/service.py").read_text(encoding="utf-8")
     assert "FastMCP" not in service

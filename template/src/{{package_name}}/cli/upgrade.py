@@ -34,10 +34,12 @@ def _conflicted_files(root: Path) -> list[str]:
         path = root / line[3:].strip()
         if path.is_file():
             try:
-                if _CONFLICT_MARKER in path.read_text(encoding="utf-8", errors="ignore"):
-                    unmerged.add(line[3:].strip())
+                text = path.read_text(encoding="utf-8", errors="ignore")
             except OSError:
                 continue
+            # A marker counts only at the start of a line: docs may quote one in prose.
+            if any(row.startswith(_CONFLICT_MARKER) for row in text.splitlines()):
+                unmerged.add(line[3:].strip())
     return sorted(unmerged)
 
 
