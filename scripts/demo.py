@@ -90,8 +90,16 @@ def main() -> int:
     for command in (
         ["g", "tool-server", "Research"],
         ["g", "prompt", "analyze-research", "--version", "1.0.0"],
-        ["g", "agent", "ResearchAgent", "--with-llm", "--tools", "research"]
-        + ["--prompt", "analyze-research"],
+        [
+            "g",
+            "agent",
+            "ResearchAgent",
+            "--with-llm",
+            "--tools",
+            "research",
+            "--prompt",
+            "analyze-research",
+        ],
     ):
         step("restack " + " ".join(command))
         subprocess.run([str(BIN / "restack"), *command], cwd=project, env=generator_env, check=True)
