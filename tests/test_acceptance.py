@@ -423,7 +423,8 @@ def test_worker_crash_mid_tool_call_resumes_without_repeating_llm_calls(
             settings = local_settings(engine.address)
 
             service_a = start_service_process(engine.address, tmp_path / "service-a.log")
-            cleanup.callback(stop, service_a, signal.SIGKILL)
+            # Should the test fail before the crash, A still stops cleanly, children and all.
+            cleanup.callback(stop, service_a, signal.SIGTERM)
             tracked[service_a.pid] = command_line(service_a.pid)
             asyncio.run(wait_for_service(settings, timeout_seconds=60))
 
@@ -461,6 +462,7 @@ def test_worker_crash_mid_tool_call_resumes_without_repeating_llm_calls(
             on_b = descendants(service_b.pid)
             tracked.update({pid: command_line(pid) for pid in on_b})
             requests = loop.call(lambda: [request.body for request in llm.requests])
+            # Printed for the record; how fast recovery is depends on the heartbeat timeout.
             print(f"\nrecovery after SIGKILL of service A (kill -> result): {recovery:.1f}s")
     finally:
         leftovers = reap(tracked)
@@ -478,7 +480,8 @@ def test_worker_crash_mid_tool_call_resumes_without_repeating_llm_calls(
         ("slow", "crunch", True)
     ]
 
-    # The tool started on A's server, which died with A, and again on B's.
+    # The tool started in A's server process, and again, retried, in B's. (That it wrote
+    # its marker at all shows the `env` entry of tools.yaml reached the stdio child.)
     starts = [pid for event, pid in events if event == "start"]
     assert len(starts) == 2, events
     assert starts[0] in on_a and starts[1] in on_b, (events, on_a, on_b)
