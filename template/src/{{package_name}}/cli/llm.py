@@ -58,9 +58,16 @@ def llm_config(
             "Edit it, or pass --force to replace it.",
             code=2,
         )
+    existed = target.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(starter_config("kong" if kong else "direct", mock=mock), encoding="utf-8")
-    console.print(f"  [green]{'overwrite' if force else 'create'}[/]  config/llm_router.yaml")
+    console.print(f"  [green]{'overwrite' if existed else 'create'}[/]  config/llm_router.yaml")
+    if mock:
+        console.print(
+            "The offline mock provider answers; when you are ready, enable a real provider "
+            "in the file, set its key in .env and check with `restack doctor --check-llm`."
+        )
+        return
     keys = "KONG_GATEWAY_URL" if kong else "OPENAI_API_KEY and ANTHROPIC_API_KEY"
     console.print(f"Set {keys} in .env, then check with `restack doctor --check-llm`.")
 
