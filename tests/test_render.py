@@ -20,7 +20,14 @@ MATRIX: list[dict[str, Any]] = [
         "author_name": "Ada Lovelace",
         "author_email": "ada@example.org",
     },
-    {"project_name": "x2", "python_version": "3.12"},
+    # Every optional component off: the v1-sized project.
+    {
+        "project_name": "x2",
+        "python_version": "3.12",
+        "with_llm": False,
+        "with_tools": False,
+        "with_prompts": False,
+    },
 ]
 
 
