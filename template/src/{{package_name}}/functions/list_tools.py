@@ -14,19 +14,15 @@ from typing import Any
 
 from mcp.types import Tool
 from pydantic import BaseModel, Field
-from restack_ai.agent import RetryPolicy
 from restack_ai.function import NonRetryableError, RetryableError, function
 
 from ..common.fastmcp_manager import FastMCPClient, ToolError
 from ..common.observability import function_logger
 from ..common.tool_schemas import ToolCatalog
+from .call_tool import CALL_TOOL_RETRY
 
-LIST_TOOLS_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=500),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=5),
-    maximum_attempts=3,
-)
+# Listing fails the way calling does (a server starting or restarting), so it retries alike.
+LIST_TOOLS_RETRY = CALL_TOOL_RETRY
 LIST_TOOLS_TIMEOUT = timedelta(minutes=2)
 
 

@@ -8,7 +8,6 @@ config/tools.yaml entry, so tests exercise crashes and timeouts on real processe
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import socket
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ..common.mcp_config import ServerConfig
+from ..common.mcp_serve import serve_from_command_line
 
 _MODULE = __name__
 
@@ -88,17 +88,7 @@ def faulty_server(name: str = "faulty", transport: str = "stdio", **options: Any
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="An MCP server that fails on purpose")
-    parser.add_argument("--transport", choices=["stdio", "http", "sse"], default="stdio")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8799)
-    options = parser.parse_args(argv)
-    if options.transport == "stdio":
-        mcp.run(show_banner=False)
-    else:
-        mcp.run(
-            transport=options.transport, host=options.host, port=options.port, show_banner=False
-        )
+    serve_from_command_line(mcp, default_port=8799, argv=argv)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ from config/tools.yaml. Each tool's `sample` meta is what `restack test:tools` c
 
 from __future__ import annotations
 
-import argparse
 import re
 import unicodedata
 from collections import Counter
@@ -17,6 +16,8 @@ from fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+from ..common.mcp_serve import serve_from_command_line
 
 mcp = FastMCP("text", instructions="Measure text and turn titles into URL slugs.")
 
@@ -72,17 +73,7 @@ async def health(request: Request) -> JSONResponse:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=mcp.instructions)
-    parser.add_argument("--transport", choices=["stdio", "http", "sse"], default="stdio")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8701)
-    options = parser.parse_args(argv)
-    if options.transport == "stdio":
-        mcp.run(show_banner=False)
-    else:
-        mcp.run(
-            transport=options.transport, host=options.host, port=options.port, show_banner=False
-        )
+    serve_from_command_line(mcp, default_port=8701, argv=argv)
 
 
 if __name__ == "__main__":
