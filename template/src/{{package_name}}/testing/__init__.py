@@ -17,7 +17,9 @@ def local_settings(address: str) -> EngineSettings:
     return EngineSettings(address=address, engine_id="local", api_key=None, api_address=None)
 
 
-def start_service_process(address: str, log_file: Path) -> subprocess.Popen[bytes]:
+def start_service_process(
+    address: str, log_file: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start `python -m <package>.service` against `address`, logging JSON to `log_file`."""
     # The child must import this package even when it is not installed (pytest's pythonpath).
     source_root = str(Path(__file__).resolve().parents[2])
@@ -27,6 +29,7 @@ def start_service_process(address: str, log_file: Path) -> subprocess.Popen[byte
         "PYTHONPATH": python_path,
         "RESTACK_ENGINE_ADDRESS": address,
         "RESTACK_LOG_FORMAT": "json",
+        **(extra_env or {}),
     }
     with log_file.open("ab") as log:
         return subprocess.Popen(
