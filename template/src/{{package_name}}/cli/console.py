@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from typing import NoReturn
 
 import typer
 from rich.console import Console
 
-console = Console()
-errors = Console(stderr=True)
+# Output that is not a terminal (CI logs, pipes, tests) keeps whole names and paths
+# instead of being cut to the 80 columns rich assumes there.
+_PIPE_WIDTH = 160
+console = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPE_WIDTH)
 
 
 def fail(message: str, *, fix: str | None = None, code: int = 1) -> NoReturn:
