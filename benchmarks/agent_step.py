@@ -144,7 +144,7 @@ def main() -> None:
             processes.append(
                 subprocess.Popen(
                     [
-                        *(sys.executable, "-m", f"{PACKAGE}.testing.llm_servers"),
+                        *(sys.executable, "-m", f"{PACKAGE}.llm.testing"),
                         *("--wire", "openai", "--port", str(llm_port), "--no-record"),
                     ],
                     env=env,

@@ -54,8 +54,8 @@ async def measure(calls: int, cold_calls: int) -> dict[str, list[float]]:
     from fastmcp import Client
     from fastmcp.client.transports import StdioTransport
 
-    manager = importlib.import_module(f"{PACKAGE}.common.fastmcp_manager")
-    config = importlib.import_module(f"{PACKAGE}.common.mcp_config")
+    manager = importlib.import_module(f"{PACKAGE}.mcp.client")
+    config = importlib.import_module(f"{PACKAGE}.mcp.config")
     server = config.ServerConfig(name="text", module=f"{PACKAGE}.tools.text_mcp")
     command = server.launch_command()
 

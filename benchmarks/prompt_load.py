@@ -72,7 +72,7 @@ def import_loader(workdir: Path) -> object:
     shutil.copytree(PACKAGE_SOURCE / "common", package / "common")
     (package / "__init__.py").write_text("", encoding="utf-8")
     sys.path.insert(0, str(workdir))
-    return importlib.import_module("bench_pkg.common.prompt_loader")
+    return importlib.import_module("bench_pkg.prompts.loader")
 
 
 def interleaved(actions: dict[str, Callable[[], int]], rounds: int) -> dict[str, list[float]]:

@@ -1,7 +1,7 @@
 """Router overhead: the generated LLM router vs raw httpx vs LiteLLM's Router, side by side.
 
 All three send the same chat request to the same local fake OpenAI server (a separate
-process on 127.0.0.1, from the project's `testing/llm_servers.py`), in one run, at
+process on 127.0.0.1, from the project's `llm/testing.py`), in one run, at
 concurrency 1 and 16, in rotating order over several rounds. Printed per client: median
 latency, throughput and this process's CPU time per call (the server runs in another
 process, so CPU per call is the client's own cost); then the router's overhead over raw
@@ -56,7 +56,7 @@ def render_project(destination: Path) -> Path:
 def start_server(project: Path) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "PYTHONPATH": str(project / "src")}
     process = subprocess.Popen(
-        [sys.executable, "-m", f"{PACKAGE}.testing.llm_servers", "--wire", "openai", "--no-record"],
+        [sys.executable, "-m", f"{PACKAGE}.llm.testing", "--wire", "openai", "--no-record"],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
@@ -134,7 +134,7 @@ async def run(url: str, calls: int, rounds: int) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL),
         cache_logger_on_first_use=True,
     )
-    config_module = importlib.import_module(f"{PACKAGE}.common.llm.config")
+    config_module = importlib.import_module(f"{PACKAGE}.llm.config")
     router_module = importlib.import_module(f"{PACKAGE}.common.llm_router")
     # Same pool size for the router and raw httpx, large enough for 16 concurrent calls.
     config = config_module.parse_config(

@@ -243,7 +243,7 @@ def test_acceptance_flow_with_fallback_over_real_wire_formats(
     )
     keys = {"OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-ant-test"}
     with project_on_path(project), background_loop() as loop:
-        from research_agent.testing.llm_servers import FakeLLMServer, Fault
+        from research_agent.llm.testing import FakeLLMServer, Fault
 
         openai = FakeLLMServer("openai", api_key=keys["OPENAI_API_KEY"])
         anthropic = FakeLLMServer("anthropic", api_key=keys["ANTHROPIC_API_KEY"])
@@ -402,7 +402,7 @@ def test_worker_crash_mid_tool_call_resumes_without_repeating_llm_calls(
             from durable_agent.client import wait_for_service
             from durable_agent.common.engine import EmbeddedEngine
             from durable_agent.testing import local_settings, start_service_process
-            from durable_agent.testing.llm_servers import FakeLLMServer
+            from durable_agent.llm.testing import FakeLLMServer
 
             llm = FakeLLMServer("openai", api_key=key)
             loop.run(llm.start())

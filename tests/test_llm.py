@@ -28,16 +28,18 @@ def test_llm_off_renders_none_of_it(template_repo: TemplateRepo, tmp_path: Path)
     for name in (*LLM_DEPENDENCIES, "respx"):
         assert name not in listed
     assert "OPENAI_API_KEY" not in files[".env.example"]
-    assert "llm" not in files["src/demo_app/cli/__init__.py"]
-    assert "check-llm" not in files["src/demo_app/cli/doctor.py"]
+    assert "test:llm" not in restack(project, "--help").stdout
+    refused = restack(project, "doctor", "--check-llm")
+    assert refused.returncode == 2
+    assert "No such option" in refused.stderr
 
 
 def test_llm_on_by_default_with_offline_config(template_repo: TemplateRepo, tmp_path: Path) -> None:
     project = render(template_repo, tmp_path / "p")
     files = files_of(project)
     assert "config/llm_router.yaml" in files
-    assert "src/demo_app/functions/llm_chat.py" in files
-    assert "src/demo_app/testing/llm_servers.py" in files
+    assert "src/demo_app/llm/functions.py" in files
+    assert "src/demo_app/llm/testing.py" in files
     listed = " ".join(dependencies(project))
     for name in LLM_DEPENDENCIES:
         assert name in listed

@@ -12,19 +12,21 @@ from .helpers import TemplateRepo, answers, assert_ok, check_project, files_of, 
 
 PROMPT_FILES = {
     "config/prompts.yaml",
-    "prompts/summarize/v1.0.0.md",
-    "src/demo_app/cli/prompt_scaffold.py",
-    "src/demo_app/cli/prompts.py",
-    "src/demo_app/common/prompt_format.py",
-    "src/demo_app/common/prompt_loader.py",
-    "src/demo_app/common/prompt_versions.py",
-    "src/demo_app/functions/render_prompt.py",
-    "tests/unit/test_prompt_cli.py",
-    "tests/unit/test_prompt_format.py",
-    "tests/unit/test_prompt_loader.py",
-    "tests/unit/test_prompt_versions.py",
-    "tests/integration/test_llm_prompt.py",
     "docs/prompts.md",
+    "prompts/summarize/v1.0.0.md",
+    "src/demo_app/common/prompt_loader.py",
+    "src/demo_app/prompts/__init__.py",
+    "src/demo_app/prompts/cli.py",
+    "src/demo_app/prompts/format.py",
+    "src/demo_app/prompts/functions.py",
+    "src/demo_app/prompts/loader.py",
+    "src/demo_app/prompts/scaffold.py",
+    "src/demo_app/prompts/versions.py",
+    "tests/llm/test_llm_prompt.py",
+    "tests/prompts/test_prompt_cli.py",
+    "tests/prompts/test_prompt_format.py",
+    "tests/prompts/test_prompt_loader.py",
+    "tests/prompts/test_prompt_versions.py",
 }
 
 
@@ -53,10 +55,6 @@ def test_prompts_off_leaves_nothing_behind(template_repo: TemplateRepo, tmp_path
     assert "semver" not in pyproject
     if not answers(project).get("with_tools"):
         assert "ruamel" not in pyproject
-    cli = (project / "src/demo_app/cli/__init__.py").read_text(encoding="utf-8")
-    doctor = (project / "src/demo_app/cli/doctor.py").read_text(encoding="utf-8")
-    assert "prompts" not in cli
-    assert "check-prompts" not in doctor
     result = restack(project, "doctor", "--check-prompts")
     assert result.returncode == 2
     assert "No such option" in result.stderr

@@ -104,7 +104,7 @@ def test_conflicts_stop_the_upgrade_and_it_resumes_after_resolving(
         else:
             next_source.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, next_source / name)
-    service = next_source / "template/src/{{package_name}}/service.py.jinja"
+    service = next_source / "template/src/{{package_name}}/service.py"
     service.write_text(
         service.read_text(encoding="utf-8").replace(
             'log.info("service_stopping")', 'log.info("service_stopping", reason="signal")'

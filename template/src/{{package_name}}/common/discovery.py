@@ -1,5 +1,8 @@
 """Find every agent, workflow and function in the package, so nothing keeps a hand-made list.
 
+Functions come from `functions/` (the app's) and from each component package's
+`functions` module (`llm/functions.py`, `mcp/functions.py`, ...).
+
 Generators only ever add files; the service picks new components up from here.
 """
 
@@ -10,6 +13,7 @@ import inspect
 import pkgutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -61,6 +65,20 @@ def discover() -> Components:
         components.agents.extend(_defined_in(module, "__temporal_workflow_definition"))
     for module in _modules("workflows"):
         components.workflows.extend(_defined_in(module, "__temporal_workflow_definition"))
-    for module in _modules("functions"):
+    for module in [*_modules("functions"), *component_modules("functions")]:
         components.functions.extend(_defined_in(module, "__temporal_activity_definition"))
     return components
+
+
+def component_modules(name: str) -> Iterator[ModuleType]:
+    """Module `name` of each component package that has one (`llm.functions`, `mcp.lifespan`).
+
+    Components are the subpackages that a Copier question switches on or off; a project
+    generated without one has no such package, so nothing here names them.
+    """
+    package = importlib.import_module(_PACKAGE)
+    # Looked up on disk, not with find_spec, which would import every subpackage (the CLI's too).
+    root = Path(next(iter(package.__path__)))
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.ispkg and info.name != name and (root / info.name / f"{name}.py").is_file():
+            yield importlib.import_module(f"{_PACKAGE}.{info.name}.{name}")

@@ -7,16 +7,16 @@
 Providers are tried in priority order; transient failures are retried with backoff,
 the fallback conditions in the config move on to the next provider, and a circuit
 breaker per provider stops calling one that keeps failing. Call it from Restack
-functions (see functions/llm_chat.py), never from agent or workflow code.
+functions (see llm/functions.py), never from agent or workflow code.
 """
 
 from __future__ import annotations
 
-from .llm.breaker import BreakerState
-from .llm.config import ConfigError, RouterConfig, load_config
-from .llm.errors import AllProvidersFailedError, LLMError, LLMErrorType
-from .llm.models import LLMRequest, LLMResponse, ToolCall
-from .llm.router import LLMRouter, default_config_path
+from ..llm.breaker import BreakerState
+from ..llm.config import ConfigError, RouterConfig, load_config
+from ..llm.errors import AllProvidersFailedError, LLMError, LLMErrorType
+from ..llm.models import LLMRequest, LLMResponse, ToolCall
+from ..llm.router import LLMRouter, default_config_path
 
 __all__ = [
     "AllProvidersFailedError",

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..common.mcp_serve import serve_from_command_line
+from ..mcp.serve import serve_from_command_line
 
 mcp = FastMCP("text", instructions="Measure text and turn titles into URL slugs.")
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from restack_ai.workflow import import_functions, workflow
 
 with import_functions():
-    from ..functions.llm_chat import LLM_CHAT_RETRY, LLM_CHAT_TIMEOUT, LLMChatInput, llm_chat
+    from ..llm.functions import LLM_CHAT_RETRY, LLM_CHAT_TIMEOUT, LLMChatInput, llm_chat
 
 
 class LlmChatWorkflowInput(BaseModel):

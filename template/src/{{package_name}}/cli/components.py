@@ -1,0 +1,67 @@
+"""Optional components (LLM router, tool servers, prompts) plug into the `restack` command.
+
+Each component package has a `cli` module with a `COMPONENT` describing its commands and
+its `restack doctor` checks. A project generated without a component simply lacks its
+package, so the CLI only ever lists what is there: nothing here names a component.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+
+import typer
+
+from .checks import CheckGroup
+
+_PACKAGE = __name__.split(".")[0]
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    """The component's package, e.g. `llm`."""
+    title: str
+    """What it is called in messages, e.g. "the LLM router"."""
+    answer: str
+    """The Copier question that turns it on, e.g. `with_llm`."""
+    check_flag: str
+    """The `restack doctor` flag that adds its checks, e.g. `--check-llm`."""
+    check_help: str
+    checks: CheckGroup
+    register: Callable[[typer.Typer, typer.Typer], None]
+    """Add the component's commands to `restack` and its generators to `restack g`."""
+    check_references: Callable[[list[str]], None] | None = None
+    """Refuse names an agent would use that the component does not know (tool servers,
+    prompts); raises an error from the project's error tree."""
+
+
+@cache
+def installed_components() -> tuple[Component, ...]:
+    """Every component whose package this project has, in name order."""
+    package = importlib.import_module(_PACKAGE)
+    found: list[Component] = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if not info.ispkg or importlib.util.find_spec(f"{_PACKAGE}.{info.name}.cli") is None:
+            continue
+        module = importlib.import_module(f"{_PACKAGE}.{info.name}.cli")
+        component = getattr(module, "COMPONENT", None)
+        if isinstance(component, Component):
+            found.append(component)
+    return tuple(found)
+
+
+def find_component(answer: str) -> Component | None:
+    """The installed component switched on by the Copier question `answer`, if any."""
+    return next((c for c in installed_components() if c.answer == answer), None)
+
+
+def register_all(
+    app: typer.Typer, generators: typer.Typer, components: Iterable[Component]
+) -> None:
+    for component in components:
+        component.register(app, generators)

@@ -1,1 +1,0 @@
-"""The LLM router's parts; import the public API from `common.llm_router`."""

@@ -1,0 +1,275 @@
+"""The router: providers in priority order, retries with backoff, fallback, circuit breakers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+import structlog
+from dotenv import load_dotenv
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from ..common.settings import project_root
+from .breaker import BreakerState, CircuitBreaker, Clock
+from .config import RouterConfig, load_config
+from .errors import SKIP_PROVIDER, AllProvidersFailedError, LLMError, LLMErrorType
+from .metrics import (
+    BREAKER_VALUES,
+    ProviderSeries,
+    circuit_breaker_state,
+    llm_requests_total,
+)
+from .models import LLMRequest, LLMResponse, estimate_prompt_tokens
+from .pricing import cost_usd, price_for
+from .providers import Provider, build_provider
+from .ratelimit import RateLimiter
+
+CONFIG_ENV = "LLM_ROUTER_CONFIG"
+Sleep = Callable[[float], Awaitable[None]]
+
+log = structlog.get_logger("llm_router")
+
+
+def default_config_path() -> Path:
+    """`$LLM_ROUTER_CONFIG`, else config/llm_router.yaml under the project root."""
+    override = os.environ.get(CONFIG_ENV)
+    return Path(override) if override else project_root() / "config" / "llm_router.yaml"
+
+
+class LLMRouter:
+    """Send chat requests to the configured providers with retries, fallback and breakers.
+
+    One router holds one pooled HTTP client: create it once per process, reuse it for
+    every call, and `await router.close()` when done (or use `async with`).
+    """
+
+    def __init__(
+        self,
+        config_path: str | Path | None = None,
+        *,
+        config: RouterConfig | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if config is None:
+            # Keys usually live in the project's .env; the real environment wins.
+            load_dotenv(project_root() / ".env", override=False)
+            config = load_config(config_path or default_config_path())
+        self.config = config
+        settings = self.config.llm
+        self._conditions = set(settings.fallback.conditions)
+        self._retry = settings.fallback.retry
+        self._max_attempts = settings.fallback.max_retries_per_provider + 1
+        self._sleep = sleep
+        router = settings.router
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(router.timeout, connect=router.connect_timeout),
+            limits=httpx.Limits(
+                max_connections=router.max_connections,
+                max_keepalive_connections=router.max_keepalive_connections,
+            ),
+            transport=transport,
+        )
+        self.providers: list[Provider] = [
+            build_provider(p, router, self.config.key_variables.get(p.name))
+            for p in settings.active_providers
+        ]
+        breaker = settings.fallback.circuit_breaker
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self._limiters: dict[str, RateLimiter] = {}
+        for provider in settings.active_providers:
+            self._breakers[provider.name] = CircuitBreaker(
+                breaker.failure_threshold,
+                breaker.cooldown_seconds,
+                enabled=breaker.enabled,
+                clock=clock,
+                on_change=self._breaker_gauge(provider.name),
+            )
+            self._limiters[provider.name] = RateLimiter(
+                provider.rate_limit.requests_per_minute,
+                provider.rate_limit.tokens_per_minute,
+                clock=clock,
+            )
+            circuit_breaker_state.labels(provider=provider.name).set(0)
+        self._prices = {p.name: price_for(p, settings) for p in settings.active_providers}
+        self._series = {p.name: ProviderSeries.of(p.name, p.model) for p in self.providers}
+        self._track_cost = settings.router.features.cost_tracking.enabled
+
+    # ------------------------------------------------------------------ public API
+
+    async def chat(self, request: LLMRequest) -> LLMResponse:
+        """Answer `request` from the first provider that can; raise LLMError otherwise."""
+        candidates = self._candidates(request.model)
+        failures: list[LLMError] = []
+        attempts = 0
+        for provider in candidates:
+            counter = [0]
+            try:
+                response = await self._with_retries(provider, request, counter)
+            except LLMError as error:
+                attempts += counter[0]
+                failures.append(error)
+                if error.error_type in SKIP_PROVIDER or error.condition in self._conditions:
+                    continue  # fall back at once: only retries of one provider ever sleep
+                raise
+            attempts += counter[0]
+            response.attempts = attempts
+            response.providers_tried = [f.provider for f in failures] + [provider.name]
+            return response
+        raise AllProvidersFailedError(failures)
+
+    def circuit_state(self, provider: str) -> BreakerState:
+        """The circuit-breaker state of one provider (by its name in the config)."""
+        return self._breakers[provider].state
+
+    def circuit_states(self) -> dict[str, BreakerState]:
+        return {name: breaker.state for name, breaker in self._breakers.items()}
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def __aenter__(self) -> LLMRouter:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ internals
+
+    def _candidates(self, wanted: str | None) -> list[Provider]:
+        if wanted is None:
+            return list(self.providers)
+        chosen = [p for p in self.providers if wanted in (p.name, p.model)]
+        if not chosen:
+            names = ", ".join(f"{p.name} ({p.model})" for p in self.providers)
+            raise LLMError(
+                LLMErrorType.MODEL_NOT_FOUND,
+                "router",
+                f"no enabled provider is named or serves '{wanted}'. Fix: use one of {names}, "
+                "or leave `model` unset to use the priority order",
+                retryable=False,
+            )
+        return chosen
+
+    def _breaker_gauge(self, name: str) -> Callable[[BreakerState], None]:
+        def update(state: BreakerState) -> None:
+            circuit_breaker_state.labels(provider=name).set(BREAKER_VALUES[state])
+            log.warning("llm_circuit_breaker", provider=name, state=state.value)
+
+        return update
+
+    def _should_retry(self, error: BaseException) -> bool:
+        if not isinstance(error, LLMError) or not error.retryable:
+            return False
+        if error.error_type is LLMErrorType.CIRCUIT_OPEN:
+            return False
+        # A server asking for a longer pause than we accept: move on instead of waiting.
+        return error.retry_after is None or error.retry_after <= self._retry.max_retry_after_seconds
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, LLMError) and error.retry_after is not None:
+            return float(min(error.retry_after, self._retry.max_retry_after_seconds))
+        backoff = self._retry.initial_seconds * 2 ** (state.attempt_number - 1)
+        jitter = random.uniform(0, self._retry.jitter_seconds)
+        return float(min(backoff, self._retry.max_seconds) + jitter)
+
+    async def _with_retries(
+        self, provider: Provider, request: LLMRequest, counter: list[int]
+    ) -> LLMResponse:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_attempts),
+            retry=retry_if_exception(self._should_retry),
+            wait=self._wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                counter[0] += 1
+                return await self._attempt(provider, request, counter[0])
+        raise AssertionError("unreachable: tenacity either returns or reraises")
+
+    async def _attempt(self, provider: Provider, request: LLMRequest, number: int) -> LLMResponse:
+        name, model = provider.name, provider.model
+        breaker = self._breakers[name]
+        if not breaker.allow():
+            raise LLMError(
+                LLMErrorType.CIRCUIT_OPEN,
+                name,
+                f"circuit open after repeated failures; next trial in "
+                f"{breaker.seconds_until_trial():.0f}s",
+                retryable=True,
+            )
+        limiter = self._limiters[name]
+        estimated = estimate_prompt_tokens(request) if limiter.active else 0
+        wait = limiter.try_acquire(estimated)
+        if wait > 0:
+            breaker.release()
+            llm_requests_total.labels(name, model, "throttled").inc()
+            raise LLMError(
+                LLMErrorType.RATE_LIMIT,
+                name,
+                f"client-side rate limit reached (rate_limit in config); free in {wait:.1f}s",
+                retryable=True,
+                retry_after=wait,
+            )
+        started = time.perf_counter()
+        try:
+            response = await provider.complete(self.client, request)
+        except LLMError as error:
+            elapsed = time.perf_counter() - started
+            if error.counts_against_provider:
+                breaker.record_failure()
+            else:
+                breaker.release()
+            llm_requests_total.labels(name, model, error.error_type.value).inc()
+            self._series[name].duration.observe(elapsed)
+            log.warning(
+                "llm_attempt_failed",
+                provider=name,
+                model=model,
+                attempt=number,
+                error_type=error.error_type.value,
+                status=error.status_code,
+                retryable=error.retryable,
+                duration_ms=round(elapsed * 1000, 1),
+            )
+            raise
+        elapsed = time.perf_counter() - started
+        breaker.record_success()
+        prompt_tokens = response.usage.get("prompt_tokens", 0)
+        completion_tokens = response.usage.get("completion_tokens", 0)
+        limiter.settle(estimated, prompt_tokens + completion_tokens)
+        response.cost_usd = cost_usd(self._prices[name], prompt_tokens, completion_tokens)
+        series = self._series[name]
+        series.success.inc()
+        series.duration.observe(elapsed)
+        series.prompt_tokens.inc(prompt_tokens)
+        series.completion_tokens.inc(completion_tokens)
+        if self._track_cost:
+            series.cost.inc(response.cost_usd)
+        log.info(
+            "llm_call",
+            provider=name,
+            model=response.model,
+            attempt=number,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=round(response.cost_usd, 6),
+            finish_reason=response.finish_reason,
+            duration_ms=round(elapsed * 1000, 1),
+        )
+        return response

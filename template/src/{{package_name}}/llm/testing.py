@@ -1,0 +1,363 @@
+"""Fake LLM servers on 127.0.0.1 that speak the real wire formats, with fault injection.
+
+    async with FakeLLMServer("openai") as server:         # or "anthropic", "kong"
+        server.inject(Fault.http(503), times=2)         # next two requests fail
+        ... point a provider's base_url at server.base_url ...
+        assert server.request_count == 3
+
+Without faults they answer like the mock provider (echo the prompt; call offered tools,
+then answer from their results). Faults: HTTP statuses with the provider's own error
+body (500/502/503/529, 429 with Retry-After), a hang past the client's timeout,
+malformed JSON, a 200 with an error body, a content-filter/refusal answer, and a body
+with missing fields. Also runnable as a process, for benchmarks or manual tests:
+
+    python -m <package>.llm.testing --wire openai --port 8099
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal
+
+from .models import estimate_tokens
+from .providers.anthropic import to_anthropic_tool_choice
+from .providers.mock import mock_reply, tool_calls_as_openai
+
+Wire = Literal["openai", "anthropic", "kong"]
+FaultKind = Literal["status", "hang", "malformed", "error_body", "refusal", "missing_fields"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: FaultKind
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @classmethod
+    def http(cls, status: int, retry_after: float | None = None) -> Fault:
+        headers = {} if retry_after is None else {"retry-after": f"{retry_after:g}"}
+        return cls("status", status=status, headers=headers)
+
+    @classmethod
+    def hang(cls, seconds: float = 30.0) -> Fault:
+        return cls("hang", seconds=seconds)
+
+    @classmethod
+    def malformed(cls) -> Fault:
+        return cls("malformed")
+
+    @classmethod
+    def error_body(cls) -> Fault:
+        return cls("error_body")
+
+    @classmethod
+    def refusal(cls) -> Fault:
+        return cls("refusal")
+
+    @classmethod
+    def missing_fields(cls) -> Fault:
+        return cls("missing_fields")
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    529: "Overloaded",
+}
+
+
+class FakeLLMServer:
+    """An HTTP/1.1 server (keep-alive) for one wire format; start it inside a running loop."""
+
+    def __init__(
+        self,
+        wire: Wire = "openai",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        kong_model: str = "openai/gpt-4o-mini",
+    ) -> None:
+        self.wire = wire
+        self.host = host
+        self.port = port
+        self.api_key = api_key
+        self.kong_model = kong_model
+        self.requests: list[RecordedRequest] = []
+        self._faults: deque[Fault] = deque()
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.StreamWriter] = set()
+        self.record = True
+
+    # ------------------------------------------------------------------ control
+
+    @property
+    def base_url(self) -> str:
+        """The URL to put in `base_url` (OpenAI wire includes /v1) or Kong's `url`."""
+        root = f"http://{self.host}:{self.port}"
+        return f"{root}/v1" if self.wire == "openai" else root
+
+    @property
+    def request_count(self) -> int:
+        return len(self.requests)
+
+    def inject(self, fault: Fault, times: int = 1) -> None:
+        """Answer the next `times` requests with `fault` (faults queue up in order)."""
+        self._faults.extend([fault] * times)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    async def start(self) -> FakeLLMServer:
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.close()
+        for writer in list(self._connections):
+            writer.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._server.wait_closed(), timeout=2)
+        self._server = None
+
+    async def __aenter__(self) -> FakeLLMServer:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ HTTP
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections.add(writer)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        name, value = line.split(":", 1)
+                        headers[name.strip().lower()] = value.strip()
+                length = int(headers.get("content-length", "0"))
+                raw = await reader.readexactly(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = None
+                if self.record:
+                    self.requests.append(RecordedRequest(method, path, headers, body))
+                status, extra, payload = await self._answer(path, headers, body)
+                reason = _REASONS.get(status, "Error")
+                response_headers = {
+                    "content-type": "application/json",
+                    "content-length": str(len(payload)),
+                    **extra,
+                }
+                head_out = f"HTTP/1.1 {status} {reason}\r\n" + "".join(
+                    f"{k}: {v}\r\n" for k, v in response_headers.items()
+                )
+                writer.write(head_out.encode("latin-1") + b"\r\n" + payload)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            self._connections.discard(writer)
+            writer.close()
+
+    async def _answer(
+        self, path: str, headers: dict[str, str], body: Any
+    ) -> tuple[int, dict[str, str], bytes]:
+        fault = self._faults.popleft() if self._faults else None
+        if fault is not None and fault.kind == "hang":
+            await asyncio.sleep(fault.seconds)
+        if self.api_key is not None and not self._authorized(headers):
+            return self._error(401, "invalid x-api-key / bearer token")
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            return self._error(400, "messages: field required")
+        if fault is not None and fault.kind == "status":
+            return self._error(fault.status, "injected failure", fault.headers)
+        if fault is not None and fault.kind == "malformed":
+            return 200, {}, b'{"id": "broken", "choices": [ {"mess'
+        if fault is not None and fault.kind == "error_body":
+            if self.wire == "anthropic":
+                error = {"type": "error", "error": {"type": "api_error", "message": "injected"}}
+            else:
+                error = {"error": {"message": "injected", "type": "server_error"}}
+            return 200, {}, json.dumps(error).encode()
+        if fault is not None and fault.kind == "missing_fields":
+            return 200, {}, json.dumps({"id": "incomplete", "usage": {}}).encode()
+        refusal = fault is not None and fault.kind == "refusal"
+        if self.wire == "anthropic":
+            return 200, {}, json.dumps(self._anthropic(body, refusal)).encode()
+        extra = {"x-kong-llm-model": self.kong_model} if self.wire == "kong" else {}
+        return 200, extra, json.dumps(self._openai(body, refusal)).encode()
+
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        if self.wire == "anthropic":
+            return headers.get("x-api-key") == self.api_key
+        if self.wire == "kong":
+            return headers.get("apikey") == self.api_key
+        return headers.get("authorization") == f"Bearer {self.api_key}"
+
+    def _error(
+        self, status: int, message: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        if self.wire == "anthropic":
+            kinds = {429: "rate_limit_error", 529: "overloaded_error", 401: "authentication_error"}
+            kind = kinds.get(status, "api_error" if status >= 500 else "invalid_request_error")
+            body: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
+        elif self.wire == "kong" and status == 429:
+            body = {"message": "API rate limit exceeded for provider openai"}
+            headers = {
+                **(headers or {}),
+                "x-ai-ratelimit-limit-60-openai": "1000",
+                "x-ai-ratelimit-remaining-60-openai": "0",
+            }
+        else:
+            kind = "requests" if status == 429 else ("server_error" if status >= 500 else "invalid")
+            body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+        return status, dict(headers or {}), json.dumps(body).encode()
+
+    @staticmethod
+    def _prompt_tokens(messages: list[dict[str, Any]]) -> int:
+        return sum(estimate_tokens(json.dumps(m.get("content"))) for m in messages)
+
+    def _openai(self, body: dict[str, Any], refusal: bool) -> dict[str, Any]:
+        tools = body.get("tools") or []
+        text, calls = mock_reply(body["messages"], tools, body.get("tool_choice"))
+        message: dict[str, Any] = {"role": "assistant", "content": text or None, "refusal": None}
+        finish = "stop"
+        if refusal:
+            message["content"], finish = None, "content_filter"
+        elif calls:
+            message["tool_calls"], finish = tool_calls_as_openai(calls), "tool_calls"
+        prompt = self._prompt_tokens(body["messages"])
+        completion = estimate_tokens(text or "x")
+        return {
+            "id": f"chatcmpl-{self.request_count}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "fake"),
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            },
+        }
+
+    def _anthropic(self, body: dict[str, Any], refusal: bool) -> dict[str, Any]:
+        # Translate the Anthropic request back to OpenAI turns for the shared mock logic.
+        messages: list[dict[str, Any]] = []
+        for turn in body["messages"]:
+            blocks = turn["content"] if isinstance(turn["content"], list) else []
+            text = turn["content"] if isinstance(turn["content"], str) else ""
+            calls = []
+            for block in blocks:
+                if block.get("type") == "text":
+                    text += block.get("text", "")
+                elif block.get("type") == "tool_use":
+                    arguments = json.dumps(block.get("input", {}))
+                    calls.append(
+                        {
+                            "id": block["id"],
+                            "function": {"name": block["name"], "arguments": arguments},
+                        }
+                    )
+                elif block.get("type") == "tool_result":
+                    messages.append(
+                        {
+                            "role": "tool",
+                            "tool_call_id": block.get("tool_use_id"),
+                            "content": block.get("content"),
+                        }
+                    )
+            if text or calls:
+                messages.append({"role": turn["role"], "content": text, "tool_calls": calls})
+        tools = [
+            {"type": "function", "function": {"name": t["name"], "parameters": t["input_schema"]}}
+            for t in body.get("tools") or []
+        ]
+        choice = body.get("tool_choice")
+        wanted: Any = None
+        if isinstance(choice, dict) and choice.get("type") == "tool":
+            wanted = {"type": "function", "function": {"name": choice["name"]}}
+        elif choice == to_anthropic_tool_choice("none"):
+            wanted = "none"
+        text, tool_calls = mock_reply(messages, tools, wanted)
+        content: list[dict[str, Any]] = []
+        if text:
+            content.append({"type": "text", "text": text})
+        for call in tool_calls:
+            content.append(
+                {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+            )
+        stop = "refusal" if refusal else ("tool_use" if tool_calls else "end_turn")
+        prompt = self._prompt_tokens(body["messages"])
+        return {
+            "id": f"msg_{self.request_count}",
+            "type": "message",
+            "role": "assistant",
+            "model": body.get("model", "fake"),
+            "content": [] if refusal else content,
+            "stop_reason": stop,
+            "stop_sequence": None,
+            "usage": {"input_tokens": prompt, "output_tokens": estimate_tokens(text or "x")},
+        }
+
+
+async def _serve_forever(wire: Wire, port: int, record: bool) -> None:
+    server = FakeLLMServer(wire, port=port)
+    server.record = record
+    await server.start()
+    print(server.base_url, flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run a fake LLM server on 127.0.0.1")
+    parser.add_argument("--wire", choices=["openai", "anthropic", "kong"], default="openai")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--no-record", action="store_true", help="Do not keep requests")
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_forever(args.wire, args.port, not args.no_record))
+
+
+if __name__ == "__main__":
+    main()

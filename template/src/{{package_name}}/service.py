@@ -1,0 +1,86 @@
+"""The service: registers every agent, workflow and function and runs them until stopped.
+
+`restack_ai`'s `start_service()` ignores SIGTERM and SIGINT, so the worker is created with
+`create_service()` and stopped here: Ctrl-C or SIGTERM ends it within seconds.
+Components that run beside the worker (the tool servers of config/tools.yaml) start
+before it and stop after it, through their `lifespan` modules.
+Run it with `restack run:server` or `python -m <package>.service`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import traceback
+
+import structlog
+from restack_ai.restack import ServiceOptions
+
+from .client import make_client
+from .common.discovery import component_modules, definition_name, discover
+from .common.observability import configure_logging
+from .common.process import exit_now
+from .common.settings import TASK_QUEUE, EngineSettings, load_engine_settings
+
+log = structlog.get_logger(__name__)
+
+
+async def serve(settings: EngineSettings | None = None, stop: asyncio.Event | None = None) -> None:
+    """Run the worker until `stop` is set or the process gets SIGINT/SIGTERM."""
+    settings = settings or load_engine_settings()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with contextlib.AsyncExitStack() as lifespans:
+        for module in component_modules("lifespan"):
+            await lifespans.enter_async_context(module.lifespan())
+        await _run_worker(settings, stop)
+
+
+async def _run_worker(settings: EngineSettings, stop: asyncio.Event) -> None:
+    components = discover()
+    client = make_client(settings)
+    worker = await client.create_service(
+        agents=components.agents,
+        workflows=components.workflows,
+        functions=components.functions,
+        task_queue=TASK_QUEUE,
+        # Endpoint registration talks to the Restack engine API, which a plain Temporal
+        # engine (the embedded one) does not have.
+        options=ServiceOptions(endpoints=bool(settings.api_address)),
+    )
+    run_task = asyncio.create_task(worker.run())
+    log.info(
+        "service_ready",
+        engine=settings.address,
+        task_queue=settings.task_queue,
+        agents=[definition_name(cls) for cls in components.agents],
+        workflows=[definition_name(cls) for cls in components.workflows],
+        functions=[fn.__name__ for fn in components.functions],
+    )
+    stop_task = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({run_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    if run_task in done:
+        stop_task.cancel()
+        run_task.result()  # the worker failed on its own: surface the error
+        return
+    log.info("service_stopping")
+    await worker.shutdown()
+    await run_task
+    log.info("service_stopped")
+
+
+def main() -> None:
+    configure_logging()
+    try:
+        asyncio.run(serve())
+    except BaseException:
+        traceback.print_exc()
+        exit_now(1)
+    exit_now(0)
+
+
+if __name__ == "__main__":
+    main()
