@@ -1,11 +1,13 @@
 """Tool-call latency: the pooled FastMCPClient against a raw FastMCP client, side by side.
 
 Renders a project from this template (tools on), then calls the shipped `text` server's
-`slugify` tool over stdio three ways, in one run on this machine:
+`slugify` tool over stdio four ways, in one run on this machine:
 
 1. pooled   - `FastMCPClient("text")`: the project's client (shared session, error mapping);
 2. raw open - FastMCP's own `Client` on one open session (the floor for a call);
-3. cold     - a new FastMCP session (spawn + initialize + call + close) per call.
+3. cold     - a new FastMCP session (spawn + initialize + call + close) per call;
+4. cold via launcher - the same through a fresh pool, whose stdio servers start through
+   the launcher that ties them to the service (the cost of that guarantee).
 
 Usage: python benchmarks/mcp_calls.py [--calls 200] [--cold-calls 10]
 """
@@ -54,7 +56,8 @@ async def measure(calls: int, cold_calls: int) -> dict[str, list[float]]:
     from fastmcp import Client
     from fastmcp.client.transports import StdioTransport
 
-    manager = importlib.import_module(f"{PACKAGE}.mcp.client")
+    client_module = importlib.import_module(f"{PACKAGE}.mcp.client")
+    pool_module = importlib.import_module(f"{PACKAGE}.mcp.pool")
     config = importlib.import_module(f"{PACKAGE}.mcp.config")
     server = config.ServerConfig(name="text", module=f"{PACKAGE}.tools.text_mcp")
     command = server.launch_command()
@@ -69,8 +72,9 @@ async def measure(calls: int, cold_calls: int) -> dict[str, list[float]]:
         )
 
     results: dict[str, list[float]] = {"pooled FastMCPClient": [], "raw FastMCP, open session": []}
-    pool = manager.ToolClientPool(config.ToolsConfig(servers=[server]))
-    pooled = manager.FastMCPClient("text", pool)
+    tools_config = config.ToolsConfig(servers=[server])
+    pool = pool_module.ToolClientPool(tools_config)
+    pooled = client_module.FastMCPClient("text", pool)
     raw = Client(transport(keep_alive=True))
     async with raw:
         # Open both sessions first, then alternate the two clients call by call so that
@@ -92,7 +96,15 @@ async def measure(calls: int, cold_calls: int) -> dict[str, list[float]]:
         async with client:
             await client.call_tool("slugify", ARGUMENTS)
 
-    results["cold session per call"] = await timed(cold_calls, cold_call)
+    async def cold_pooled_call() -> None:
+        # A fresh pool: the server starts through the launcher that ties it to this process.
+        fresh = pool_module.ToolClientPool(tools_config)
+        await client_module.FastMCPClient("text", fresh).call_tool("slugify", ARGUMENTS)
+        await fresh.close()
+
+    for _ in range(cold_calls):  # alternated, so machine noise falls on both alike
+        results.setdefault("cold session per call", []).extend(await timed(1, cold_call))
+        results.setdefault("cold pooled, via launcher", []).extend(await timed(1, cold_pooled_call))
     return results
 
 
@@ -117,6 +129,8 @@ def main() -> None:
     cold = medians["cold session per call"]
     print(f"\npooled overhead over raw open session: {pooled / raw:.2f}x")
     print(f"cold session per call is {cold / pooled:.0f}x slower than the pooled client")
+    launched = medians["cold pooled, via launcher"]
+    print(f"a cold start through the launcher costs {launched / cold:.2f}x a raw cold start")
 
 
 if __name__ == "__main__":

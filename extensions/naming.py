@@ -1,91 +1,75 @@
-"""Jinja filters and tests that turn user-supplied names into Python names and paths.
+"""Jinja filters that turn user-supplied names into Python names and paths, and validate answers.
 
 Loaded by Copier through copier-template-extensions (see ``_jinja_extensions`` in
-``copier.yml``). The generated project's ``restack`` command validates names with the
-same rules before it calls Copier, so both layers agree on what a valid name is.
+``copier.yml``). The naming rules themselves live in the generated project's
+``common/naming.py``, which its ``restack`` command uses to check a name before it calls
+Copier; this extension loads that same file by path, so both always agree.
 """
 
 from __future__ import annotations
 
-import keyword
+import importlib.util
 import re
+import sys
+from pathlib import Path
+from types import ModuleType
 
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-_WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+")
-_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_KEBAB_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_COMMON = Path(__file__).resolve().parents[1] / "template" / "src" / "{{package_name}}" / "common"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_COMPONENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*([_-][A-Za-z0-9]+)*$")
 
 
-def words(value: str) -> list[str]:
-    """Split ``ResearchAgent``, ``research-agent`` or ``research_agent`` into lowercase words."""
-    parts: list[str] = []
-    for chunk in _WORD_BOUNDARY.split(str(value)):
-        parts.extend(piece for piece in _CAMEL_HUMP.split(chunk) if piece)
-    return [part.lower() for part in parts]
+def _load_project_naming() -> ModuleType:
+    """The project's `common/naming.py`, imported under a private package name.
+
+    It imports `.errors` beside it, so `common/` is loaded as a package of its own. The
+    package is loaded afresh on every call: `copier update` renders two template versions
+    in one process, and each must use its own rules.
+    """
+    package = "_restack_template_common"
+    for name in [name for name in sys.modules if name.split(".")[0] == package]:
+        del sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        package, _COMMON / "__init__.py", submodule_search_locations=[str(_COMMON)]
+    )
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the naming rules from {_COMMON}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[package] = module
+    spec.loader.exec_module(module)
+    return importlib.import_module(f"{package}.naming")
 
 
-def snake(value: str) -> str:
-    return "_".join(words(value))
+naming = _load_project_naming()
 
-
-def kebab(value: str) -> str:
-    return "-".join(words(value))
-
-
-def pascal(value: str) -> str:
-    return "".join(word[:1].upper() + word[1:] for word in words(value))
-
-
-def constant(value: str) -> str:
-    return snake(value).upper()
+words = naming.words
+snake = naming.snake
+kebab = naming.kebab
+pascal = naming.pascal
+constant = naming.constant
 
 
 def project_name_error(value: str) -> str:
-    """Return an error message for an invalid project name, or "" when it is valid."""
-    if not _KEBAB_NAME.match(str(value)):
-        return (
-            f"'{value}' is not a valid project name: use lowercase letters, digits and "
-            "single dashes, starting with a letter (for example: research-agent)."
-        )
-    return ""
+    """An error message for an invalid project name, or "" when it is valid."""
+    return str(naming.as_message(naming.project_name_problem(value)))
 
 
 def package_name_error(value: str) -> str:
-    """Return an error message for an invalid Python package name, or "" when valid."""
-    text = str(value)
-    if not text.isidentifier() or text != text.lower():
-        return (
-            f"'{value}' is not a valid package name: use a lowercase Python identifier "
-            "(letters, digits and underscores, not starting with a digit), "
-            "for example: research_agent."
-        )
-    if keyword.iskeyword(text) or keyword.issoftkeyword(text):
-        return f"'{value}' is a Python keyword and cannot be a package name; pick another name."
-    return ""
-
-
-def email_error(value: str) -> str:
-    """Return an error message for an invalid email address, or "" when valid."""
-    if not _EMAIL.match(str(value)):
-        return f"'{value}' is not an email address (expected something like ada@example.com)."
-    return ""
+    """An error message for an invalid Python package name, or "" when it is valid."""
+    return str(naming.as_message(naming.package_name_problem(value)))
 
 
 def component_name_error(value: str, kind: str = "component") -> str:
-    """Return an error message for an invalid generator name, or "" when valid."""
-    text = str(value)
-    if not _COMPONENT_NAME.match(text):
-        return (
-            f"'{value}' is not a valid {kind} name: start with a letter and use letters, "
-            "digits, '-' or '_' (for example: ResearchAgent or research-agent)."
-        )
-    module = snake(text)
-    if keyword.iskeyword(module) or keyword.issoftkeyword(module):
-        return f"'{value}' becomes the Python keyword '{module}'; pick another {kind} name."
+    """An error message for an invalid generator name, or "" when it is valid."""
+    return str(naming.as_message(naming.component_name_problem(value, kind)))
+
+
+def email_error(value: str) -> str:
+    """An error message for an invalid email address, or "" when it is valid."""
+    if not _EMAIL.match(str(value)):
+        return f"'{value}' is not an email address (expected something like ada@example.com)."
     return ""
 
 

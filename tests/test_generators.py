@@ -77,6 +77,8 @@ def test_generated_components_pass_the_project_checks(project: Path) -> None:
         (["agent", "9lives"], "not a valid agent name"),
         (["agent", "two words"], "not a valid agent name"),
         (["workflow", "lambda"], "Python keyword"),
+        (["agent", "a" * 246], "(246 characters) is too long for an agent name"),
+        (["tool-server", "b" * 300], "(300 characters) is too long for a tool-server name"),
         (["function", "compose_greeting"], "already exists"),
         (["agent", "GreeterAgent"], "already exists"),
     ],
@@ -88,6 +90,7 @@ def test_refusals_write_nothing(project: Path, args: list[str], message: str) ->
 
     assert result.returncode == 2
     assert message in " ".join((result.stdout + result.stderr).split())
+    assert "Traceback" not in result.stderr
     assert files_of(project) == before
 
 

@@ -17,6 +17,7 @@ PROMPT_FILES = {
     "src/demo_app/common/prompt_loader.py",
     "src/demo_app/prompts/__init__.py",
     "src/demo_app/prompts/cli.py",
+    "src/demo_app/prompts/errors.py",
     "src/demo_app/prompts/format.py",
     "src/demo_app/prompts/functions.py",
     "src/demo_app/prompts/loader.py",

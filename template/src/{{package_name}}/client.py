@@ -24,11 +24,14 @@ from temporalio.client import Client
 from temporalio.converter import PayloadCodec
 
 from .common.discovery import Components, definition_name, discover
+from .common.errors import RestackAppError
 from .common.settings import TASK_QUEUE, EngineSettings, load_engine_settings
 
 
-class ClientError(RuntimeError):
-    """A problem the user can fix; the message says how."""
+class ClientError(RestackAppError, RuntimeError):
+    """Starting an agent or workflow, or waiting for it, failed."""
+
+    fix = "Check the engine and the service with `restack doctor`."
 
 
 class EngineUnavailableError(ClientError):
@@ -95,7 +98,7 @@ async def connect(settings: EngineSettings) -> Client:
             else "Start the embedded engine with `restack dev`, or set RESTACK_ENGINE_ADDRESS."
         )
         raise EngineUnavailableError(
-            f"Cannot reach the Restack engine at {settings.address}: {error}. {hint}"
+            f"Cannot reach the Restack engine at {settings.address}: {error}", fix=hint
         ) from error
 
 
@@ -117,8 +120,8 @@ async def wait_for_service(settings: EngineSettings, timeout_seconds: float = 30
     while await service_pollers(client, settings) == 0:
         if time.monotonic() >= deadline:
             raise ServiceNotRunningError(
-                f"No service is polling task queue '{settings.task_queue}' on "
-                f"{settings.address}. Start one with `restack run:server` (or `restack dev`)."
+                f"No service is polling task queue '{settings.task_queue}' on {settings.address}.",
+                fix="Start one with `restack run:server` (or `restack dev`).",
             )
         await asyncio.sleep(0.2)
 
@@ -149,7 +152,8 @@ def validate_input(cls: type, payload: dict[str, Any]) -> dict[str, Any]:
             for item in error.errors()
         )
         raise InvalidInputError(
-            f"Invalid input for {definition_name(cls)} ({model.__name__}): {problems}"
+            f"Invalid input for {definition_name(cls)} ({model.__name__}): {problems}",
+            fix=f"Pass a JSON object that {model.__name__} accepts.",
         ) from error
 
 
@@ -158,8 +162,8 @@ def _lookup(components: Components, kind: str, name: str) -> type:
     if found is None:
         known = components.agent_names() if kind == "agent" else components.workflow_names()
         raise UnknownComponentError(
-            f"No {kind} named '{name}'. Known {kind}s: {', '.join(known) or 'none'}. "
-            f"Create one with `restack g {kind} {name}`."
+            f"No {kind} named '{name}'. Known {kind}s: {', '.join(known) or 'none'}.",
+            fix=f"Create one with `restack g {kind} {name}`, or use a known name.",
         )
     return found
 
@@ -191,6 +195,7 @@ async def run(
         return await asyncio.wait_for(coroutine, timeout=timeout_seconds)
     except TimeoutError as error:
         raise ClientError(
-            f"{name} ({run_id}) did not finish within {timeout_seconds:.0f}s; it keeps running on "
-            "the engine. Raise --timeout or inspect it with `temporal workflow show`."
+            f"{name} ({run_id}) did not finish within {timeout_seconds:.0f}s; it keeps running "
+            "on the engine.",
+            fix=f"Raise --timeout, or follow it with `temporal workflow show -w {run_id}`.",
         ) from error

@@ -5,17 +5,27 @@ from __future__ import annotations
 import typer
 
 from ..common.process import exit_now
+from ..common.settings import load_env
 from . import generate
 from .components import installed_components, register_all
+from .console import ReportingGroup
 from .doctor import build_doctor
 from .runtime import dev, run_agent, run_server, run_workflow
 from .upgrade import upgrade
 
 app = typer.Typer(
+    cls=ReportingGroup,
     help="Develop this Restack project: generate components, run them, check the setup.",
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _before_every_command() -> None:
+    load_env()
+
+
 app.add_typer(generate.app, name="g", help="Generate a component (alias: generate).")
 app.add_typer(generate.app, name="generate", hidden=True)
 app.command("run:server")(run_server)

@@ -83,7 +83,7 @@ def engine_checks() -> Iterable[Check]:
             "engine",
             "fail",
             f"{where} at {settings.address} is not reachable",
-            str(error).split(". ", 1)[-1]
+            error.fix
             if isinstance(error, ClientError)
             else "Start it with `restack dev`, or check RESTACK_ENGINE_ADDRESS.",
         )

@@ -14,7 +14,7 @@ import typer
 
 from ..common.naming import InvalidNameError, check_component_name, snake
 from .components import Component, find_component
-from .console import console, fail
+from .console import console, fail, report
 from .template import COMPONENT_ANSWERS_DIR, TemplateError, project_files, template_source
 
 app = typer.Typer(help="Generate components (agents, workflows, functions) into this project.")
@@ -97,11 +97,11 @@ def generate(
         with console.status(f"Generating {kind} {name}..."):
             created = run_generator(request)
     except InvalidNameError as error:
-        fail(str(error), code=2)
+        report(error)
     except FileExistsError as error:
         fail(str(error), code=2)
     except TemplateError as error:
-        fail(str(error))
+        report(error)
     except ValueError as error:  # Copier's validators raise plain ValueError
         fail(f"The template refused the answers: {error}", code=2)
     for path in created:

@@ -9,8 +9,9 @@ from typing import Any
 
 import typer
 
-from ..client import ClientError, run
-from ..common.engine import EmbeddedEngine, EngineError
+from ..client import run
+from ..common.engine import EmbeddedEngine
+from ..common.errors import RestackAppError
 from ..common.observability import configure_logging
 from ..common.settings import load_engine_settings, project_root
 from ..service import serve
@@ -24,6 +25,8 @@ def run_server() -> None:
     console.print(f"Service connecting to [bold]{settings.address}[/] (Ctrl-C to stop)")
     try:
         asyncio.run(serve(settings))
+    except RestackAppError:
+        raise  # reported with its own fix
     except RuntimeError as error:
         fail(
             f"The service stopped: {error}",
@@ -57,11 +60,8 @@ def dev(
         db_file=None if memory else state_dir / "engine.db",
         log_file=state_dir / "engine.log",
     )
-    try:
-        with console.status(f"Starting the embedded engine on 127.0.0.1:{port}..."):
-            engine.start()
-    except EngineError as error:
-        fail(str(error))
+    with console.status(f"Starting the embedded engine on 127.0.0.1:{port}..."):
+        engine.start()
     try:
         ui_note = f", UI on http://127.0.0.1:{ui_port}" if ui else ""
         console.print(f"[green]Engine ready[/] on {engine.address}{ui_note}")
@@ -88,10 +88,7 @@ def _parse_payload(payload: str) -> dict[str, Any]:
 
 def _run_and_print(kind: str, name: str, payload: str, timeout: float) -> None:
     data = _parse_payload(payload)
-    try:
-        result = asyncio.run(run(kind, name, data, timeout_seconds=timeout))
-    except ClientError as error:
-        fail(str(error))
+    result = asyncio.run(run(kind, name, data, timeout_seconds=timeout))
     console.print_json(json.dumps(result, default=str))
 
 

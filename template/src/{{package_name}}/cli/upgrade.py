@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from .console import console, fail
-from .template import PROJECT_ANSWERS, TemplateError, git_is_dirty, read_answers, template_source
+from .template import PROJECT_ANSWERS, git_is_dirty, read_answers, template_source
 
 _CONFLICT_MARKER = "<<<<<<< before updating"
 
@@ -59,10 +59,7 @@ def upgrade(
     """Update the project, then every component, to a newer template version."""
     import copier
 
-    try:
-        source = template_source()
-    except TemplateError as error:
-        fail(str(error))
+    source = template_source()
     root = source.root
     dirty = git_is_dirty(root)
     if dirty is None:

@@ -1,1 +1,2 @@
-"""Shared runtime code: settings, discovery, logging, retry policies and the embedded engine."""
+"""Shared runtime code: settings, errors, names, discovery, logging, retry policies, the
+embedded engine and the round-trip YAML editor."""

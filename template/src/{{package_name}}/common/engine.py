@@ -22,9 +22,13 @@ from types import TracebackType
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
+from .errors import RestackAppError
 
-class EngineError(RuntimeError):
+
+class EngineError(RestackAppError, RuntimeError):
     """The embedded engine could not be started or did not become ready."""
+
+    fix = "See .restack/engine.log, or run an engine yourself and set RESTACK_ENGINE_ADDRESS."
 
 
 def temporal_binary() -> str:

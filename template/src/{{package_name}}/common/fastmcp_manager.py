@@ -7,6 +7,16 @@ FastMCPClient` keeps working.
 
 from __future__ import annotations
 
-from ..mcp.client import FastMCPClient, FastMCPServerManager, ToolError, ToolResult
+from ..mcp.client import FastMCPClient, ToolInvocation, ToolResult
+from ..mcp.errors import ToolCallError, ToolsConfigError, ToolsError
+from ..mcp.supervisor import FastMCPServerManager
 
-__all__ = ["FastMCPClient", "FastMCPServerManager", "ToolError", "ToolResult"]
+__all__ = [
+    "FastMCPClient",
+    "FastMCPServerManager",
+    "ToolCallError",
+    "ToolInvocation",
+    "ToolResult",
+    "ToolsConfigError",
+    "ToolsError",
+]

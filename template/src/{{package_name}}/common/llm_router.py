@@ -13,8 +13,8 @@ functions (see llm/functions.py), never from agent or workflow code.
 from __future__ import annotations
 
 from ..llm.breaker import BreakerState
-from ..llm.config import ConfigError, RouterConfig, load_config
-from ..llm.errors import AllProvidersFailedError, LLMError, LLMErrorType
+from ..llm.config import RouterConfig, load_config
+from ..llm.errors import AllProvidersFailedError, ConfigError, LLMError, LLMErrorType
 from ..llm.models import LLMRequest, LLMResponse, ToolCall
 from ..llm.router import LLMRouter, default_config_path
 

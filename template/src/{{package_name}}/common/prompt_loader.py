@@ -7,18 +7,23 @@ render_prompt); this module re-exports its public API so `from
 
 from __future__ import annotations
 
-from ..prompts.loader import (
+from ..prompts.errors import (
+    MissingPromptVariablesError,
     PromptConfigError,
     PromptError,
-    PromptLoader,
+    PromptFileError,
+    PromptFormatError,
     PromptNotFoundError,
-    PromptTemplate,
     PromptVersionNotFoundError,
 )
+from ..prompts.loader import PromptLoader, PromptTemplate
 
 __all__ = [
+    "MissingPromptVariablesError",
     "PromptConfigError",
     "PromptError",
+    "PromptFileError",
+    "PromptFormatError",
     "PromptLoader",
     "PromptNotFoundError",
     "PromptTemplate",

@@ -1,4 +1,9 @@
-"""Engine connection settings, read from the environment (and `.env` when present).
+"""Settings from the environment, and the project's `.env` file read into it.
+
+`load_env()` is the one place `.env` is read: the `restack` command calls it before any
+command runs, and `load_engine_settings()` (which the service and the client read first)
+calls it too, so keys for the LLM router and tool servers are there before anyone looks.
+Variables already set in the real environment win over `.env`.
 
 With no `RESTACK_ENGINE_ADDRESS` the project talks to the embedded engine that
 `restack dev` starts on localhost:7233.
@@ -8,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -24,6 +30,12 @@ def project_root() -> Path:
         if (candidate / "pyproject.toml").is_file() and (candidate / "src").is_dir():
             return candidate
     return start
+
+
+@cache
+def load_env() -> None:
+    """Read the project's `.env` into the environment, once per process."""
+    load_dotenv(project_root() / ".env", override=False)
 
 
 @dataclass(frozen=True)
@@ -50,7 +62,7 @@ class EngineSettings:
 
 
 def load_engine_settings() -> EngineSettings:
-    load_dotenv(project_root() / ".env", override=False)
+    load_env()
     return EngineSettings(
         address=os.environ.get("RESTACK_ENGINE_ADDRESS") or DEFAULT_ENGINE_ADDRESS,
         engine_id=os.environ.get("RESTACK_ENGINE_ID") or DEFAULT_ENGINE_ID,

@@ -16,8 +16,8 @@ from ..cli.components import Component
 from ..cli.console import console, fail
 from ..common.llm_router import default_config_path
 from ..common.settings import project_root
-from .config import ConfigError, RouterConfig, load_config
-from .errors import LLMError
+from .config import RouterConfig, load_config
+from .errors import ConfigError, LLMError
 from .models import LLMRequest, estimate_prompt_tokens
 from .pricing import cost_usd, price_for
 from .providers import build_provider
@@ -28,12 +28,6 @@ _PROBE = LLMRequest(
     temperature=0,
     max_tokens=5,
 )
-
-
-def _load_env() -> None:
-    from dotenv import load_dotenv
-
-    load_dotenv(project_root() / ".env", override=False)
 
 
 def mask(secret: str) -> str:
@@ -73,14 +67,6 @@ def llm_config(
     console.print(f"Set {keys} in .env, then check with `restack doctor --check-llm`.")
 
 
-def _config_or_exit(require_env: bool) -> RouterConfig:
-    _load_env()
-    try:
-        return load_config(default_config_path(), require_env=require_env)
-    except ConfigError as error:
-        fail(str(error), code=2)
-
-
 def test_llm(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="No network: estimated prompt tokens and cost per provider"
@@ -88,7 +74,7 @@ def test_llm(
     prompt: str = typer.Option(_PROBE.messages[0]["content"], help="The prompt to send"),
 ) -> None:
     """Send one tiny request to every enabled provider; print status and latency."""
-    config = _config_or_exit(require_env=not dry_run)
+    config = load_config(default_config_path(), require_env=not dry_run)
     request = _PROBE.model_copy(update={"messages": [{"role": "user", "content": prompt}]})
     table = Table(box=None, header_style="bold")
     if dry_run:
@@ -134,7 +120,6 @@ def test_llm(
 
 def llm_checks() -> Iterable[Check]:
     """`restack doctor --check-llm`: config valid, keys present (masked), providers reachable."""
-    _load_env()
     path = default_config_path()
     try:
         config = load_config(path, require_env=False)

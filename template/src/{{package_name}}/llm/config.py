@@ -16,6 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .errors import ConfigError
+
 ProviderType = Literal["openai", "anthropic", "openai_compatible", "mock"]
 Condition = Literal[
     "timeout",
@@ -33,10 +35,6 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "openai": "https://api.openai.com/v1",
     "anthropic": "https://api.anthropic.com",
 }
-
-
-class ConfigError(ValueError):
-    """An invalid config/llm_router.yaml; the message says where and how to fix it."""
 
 
 class _Strict(BaseModel):

@@ -1,8 +1,13 @@
-"""The LLM error taxonomy: what went wrong, at which provider, and whether to try again."""
+"""The LLM router's errors: a broken config/llm_router.yaml (`ConfigError`), and the
+taxonomy of failed calls (`LLMError`): what went wrong, at which provider, and whether to
+try again.
+"""
 
 from __future__ import annotations
 
 from enum import Enum
+
+from ..common.errors import RestackAppError
 
 
 class LLMErrorType(Enum):
@@ -41,8 +46,21 @@ SKIP_PROVIDER = frozenset(
 )
 
 
-class LLMError(Exception):
+class LLMRouterError(RestackAppError):
+    """Base of every error of the LLM router."""
+
+
+class ConfigError(LLMRouterError, ValueError):
+    """An invalid config/llm_router.yaml; the message says where and how to fix it."""
+
+    exit_code = 2
+    fix = "Check the whole file with `restack doctor --check-llm` (docs/llm.md describes it)."
+
+
+class LLMError(LLMRouterError):
     """A failed LLM call. `retryable` says whether the same provider may be asked again."""
+
+    fix = "Probe every enabled provider with `restack test:llm`."
 
     def __init__(
         self,

@@ -12,10 +12,9 @@ from types import TracebackType
 
 import httpx
 import structlog
-from dotenv import load_dotenv
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from ..common.settings import project_root
+from ..common.settings import load_env, project_root
 from .breaker import BreakerState, CircuitBreaker, Clock
 from .config import RouterConfig, load_config
 from .errors import SKIP_PROVIDER, AllProvidersFailedError, LLMError, LLMErrorType
@@ -60,7 +59,7 @@ class LLMRouter:
     ) -> None:
         if config is None:
             # Keys usually live in the project's .env; the real environment wins.
-            load_dotenv(project_root() / ".env", override=False)
+            load_env()
             config = load_config(config_path or default_config_path())
         self.config = config
         settings = self.config.llm

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import re
 from collections.abc import Iterable
@@ -11,28 +10,29 @@ from pathlib import Path
 from typing import Any
 
 import typer
+import yaml
 from mcp.types import Tool
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 
 from ..cli.checks import Check, Status
 from ..cli.components import Component
 from ..cli.console import console, fail
 from ..cli.generate import generate
-from ..cli.template import TemplateError, template_source
-from ..common.naming import InvalidNameError, check_component_name
+from ..cli.template import template_source
+from ..common import yamledit
+from ..common.naming import check_component_name
 from ..common.observability import configure_logging
 from ..common.settings import project_root
-from .client import FastMCPClient, FastMCPServerManager, ToolClientPool, ToolError
+from .client import FastMCPClient
 from .config import (
     TOOLS_CONFIG,
     ServerConfig,
     ToolsConfig,
-    ToolsConfigError,
     load_tools_config,
     parse_tools_config,
 )
+from .errors import ToolCallError, ToolsConfigError
+from .pool import ToolClientPool
+from .supervisor import FastMCPServerManager
 
 FIRST_HTTP_PORT = 8701
 _PORT = re.compile(r":(\d+)(?:/|$)")
@@ -42,29 +42,20 @@ _NEW_CONFIG_HEADER = "# MCP tool servers used by this project's agents (see docs
 # ------------------------------------------------------------------ config/tools.yaml edits
 
 
-def _yaml() -> YAML:
-    yaml = YAML()  # round-trip mode: comments, order and quoting survive the edit
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.preserve_quotes = True
-    return yaml
-
-
-def read_registry(path: Path) -> CommentedMap:
+def read_registry(path: Path) -> yamledit.CommentedMap:
     """The parsed config/tools.yaml (empty skeleton when missing); refuses broken files."""
-    if not path.exists():
-        return _yaml().load(_NEW_CONFIG_HEADER + "fastmcp:\n  servers: []\n")  # type: ignore[no-any-return]
-    text = path.read_text(encoding="utf-8")
+    new = _NEW_CONFIG_HEADER + "fastmcp:\n  servers: []\n"
     try:
-        document = _yaml().load(text)
-    except YAMLError as error:
-        raise ToolsConfigError(f"{path} is not valid YAML: {error}") from None
+        document = yamledit.load(path, new=new)
+    except yamledit.YamlSyntaxError as error:
+        raise ToolsConfigError(str(error), fix=error.fix) from None
     parse_tools_config(document, str(path))  # the same validation the service applies
     if document is None:
-        document = CommentedMap()
+        document = yamledit.CommentedMap()
     if not isinstance(document.get("fastmcp"), dict):
-        document["fastmcp"] = CommentedMap()
+        document["fastmcp"] = yamledit.CommentedMap()
     if not isinstance(document["fastmcp"].get("servers"), list):
-        document["fastmcp"]["servers"] = CommentedSeq()
+        document["fastmcp"]["servers"] = yamledit.CommentedSeq()
     return document  # type: ignore[no-any-return]
 
 
@@ -79,8 +70,8 @@ def _used_ports(servers: Iterable[Any]) -> set[int]:
 
 def server_entry(
     name: str, module: str, transport: str, autostart: bool, servers: list[Any]
-) -> CommentedMap:
-    entry = CommentedMap()
+) -> yamledit.CommentedMap:
+    entry = yamledit.CommentedMap()
     entry["name"] = name
     entry["module"] = module
     entry["transport"] = transport
@@ -91,11 +82,11 @@ def server_entry(
         entry["url"] = f"http://127.0.0.1:{port}/mcp"
     entry["autostart"] = autostart
     entry["timeout"] = 30
-    entry["health_check"] = CommentedMap(enabled=True, interval=30)
+    entry["health_check"] = yamledit.CommentedMap(enabled=True, interval=30)
     return entry
 
 
-def register_server(path: Path, entry: CommentedMap) -> bool:
+def register_server(path: Path, entry: yamledit.CommentedMap) -> bool:
     """Add `entry` to config/tools.yaml; False (and no write) when it is already there."""
     document = read_registry(path)
     servers = document["fastmcp"]["servers"]
@@ -104,11 +95,9 @@ def register_server(path: Path, entry: CommentedMap) -> bool:
     servers.append(entry)
     if len(servers) > 1:  # a blank line between entries, as in the shipped file
         servers.yaml_set_comment_before_after_key(len(servers) - 1, before="\n", indent=4)
-    buffer = io.StringIO()
-    _yaml().dump(document, buffer)
-    parse_tools_config(YAML(typ="safe").load(buffer.getvalue()), str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    text = yamledit.dump(document)
+    parse_tools_config(yaml.safe_load(text), str(path))  # what the service will read
+    yamledit.write_atomic(path, text)
     return True
 
 
@@ -124,18 +113,10 @@ def tool_server(
     """Generate an MCP tool server with two sample tools and its test; register it."""
     if transport not in ("stdio", "http"):
         fail(f"Unknown transport '{transport}'.", fix="Use --transport stdio or http.", code=2)
-    try:
-        module = check_component_name(name, "tool-server")
-    except InvalidNameError as error:
-        fail(str(error), code=2)
+    module = check_component_name(name, "tool-server")
     path = project_root() / TOOLS_CONFIG
-    try:
-        document = read_registry(path)
-        package = template_source().package_name
-    except ToolsConfigError as error:
-        fail(str(error), fix=f"Repair {TOOLS_CONFIG} first; nothing was generated.", code=2)
-    except TemplateError as error:
-        fail(str(error))
+    document = read_registry(path)  # refuses a broken file before anything is generated
+    package = template_source().package_name
     servers = document["fastmcp"]["servers"]
     if any(server.get("name") == module for server in servers):
         fail(
@@ -196,7 +177,7 @@ async def _probe(config: ToolsConfig, names: list[str], call: bool) -> list[Chec
             client = FastMCPClient(name, manager.pool if call else ToolClientPool(config))
             try:
                 tools = await client.list_tools()
-            except ToolError as error:
+            except ToolCallError as error:
                 checks.append(
                     Check(
                         "Tool servers", name, "fail", f"unreachable: {error}", _start_hint(server)
@@ -241,7 +222,7 @@ async def _call_samples(client: FastMCPClient, tools: list[Tool]) -> list[Check]
             continue
         try:
             result = await client.call_tool(tool.name, arguments)
-        except ToolError as error:
+        except ToolCallError as error:
             checks.append(
                 Check("Tool calls", label, "fail", str(error), "Fix the tool or its sample meta.")
             )
@@ -279,10 +260,7 @@ def test_tools(
 
     Exit code: 0 all good, 1 a server or call failed, 2 bad configuration or name.
     """
-    try:
-        config, names = _selected(server)
-    except ToolsConfigError as error:
-        fail(str(error), code=2)
+    config, names = _selected(server)
     if not names:
         fail(f"No servers in {TOOLS_CONFIG}.", fix="Add one: `restack g tool-server NAME`.")
     with console.status("Starting tool servers..."):
@@ -304,10 +282,7 @@ def register(app: typer.Typer, generators: typer.Typer) -> None:
 
 def check_server_references(servers: list[str]) -> None:
     """Refuse tool servers that config/tools.yaml does not define (for `g agent --tools`)."""
-    try:
-        known = [server.name for server in load_tools_config().servers]
-    except ToolsConfigError as error:
-        fail(str(error), code=2)
+    known = [server.name for server in load_tools_config().servers]
     missing = [server for server in servers if server not in known]
     if missing:
         fail(

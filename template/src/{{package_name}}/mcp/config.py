@@ -23,16 +23,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..common.settings import project_root
+from .errors import ToolsConfigError
 
 TOOLS_CONFIG = Path("config") / "tools.yaml"
 SERVER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # What a child needs to run at all; everything else must be listed under `env`.
 _BASE_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LC_ALL", "TMPDIR")
-
-
-class ToolsConfigError(ValueError):
-    """config/tools.yaml is missing, malformed, or names something that does not exist."""
 
 
 class HealthCheck(BaseModel):
@@ -97,7 +94,11 @@ class ServerConfig(BaseModel):
         if self.command:
             return [self.command, *self.args]
         if not self.module:
-            raise ToolsConfigError(f"Server '{self.name}' has no `module` or `command` to run.")
+            raise ToolsConfigError(
+                f"Server '{self.name}' has no `module` or `command` to run.",
+                fix="Give it `module` (a server in this project) or `command` in "
+                "config/tools.yaml, or start it yourself and give only its `url`.",
+            )
         command = [sys.executable, "-m", self.module, *self.args]
         if self.transport != "stdio" and self.url:
             host, port = _host_port(self.url)
@@ -148,8 +149,8 @@ class ToolsConfig(BaseModel):
                 return server
         known = ", ".join(s.name for s in self.servers) or "none"
         raise ToolsConfigError(
-            f"No tool server named '{name}' in config/tools.yaml (configured: {known}). "
-            "Add it there, or generate one with `restack g tool-server NAME`."
+            f"No tool server named '{name}' in config/tools.yaml (configured: {known}).",
+            fix=f"Add it there, or generate one with `restack g tool-server {name}`.",
         )
 
 
@@ -163,8 +164,8 @@ def substitute(value: str, environ: dict[str, str], *, where: str) -> str:
         if default is not None:
             return default
         raise ToolsConfigError(
-            f"{where} needs the environment variable {name}, which is not set. "
-            f"Set it (e.g. in .env), or write `${{{name}:-default}}` in config/tools.yaml."
+            f"{where} needs the environment variable {name}, which is not set.",
+            fix=f"Set it (e.g. in .env), or write `${{{name}:-default}}` in config/tools.yaml.",
         )
 
     return _VARIABLE.sub(replace, value)
@@ -190,13 +191,17 @@ def load_tools_config(path: Path | None = None) -> ToolsConfig:
     path = path or project_root() / TOOLS_CONFIG
     if not path.is_file():
         raise ToolsConfigError(
-            f"{path} does not exist. Create it (see docs/tools.md) or generate a server "
-            "with `restack g tool-server NAME`, which writes it."
+            f"{path} does not exist.",
+            fix="Create it (see docs/tools.md), or generate a server with "
+            "`restack g tool-server NAME`, which writes it.",
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise ToolsConfigError(f"{path} is not valid YAML: {error}") from None
+        raise ToolsConfigError(
+            f"{path} is not valid YAML: {' '.join(str(error).split())}",
+            fix=f"Correct the syntax at the line named, or restore {TOOLS_CONFIG} from git.",
+        ) from None
     return parse_tools_config(data, str(path))
 
 
@@ -204,5 +209,8 @@ def _host_port(url: str) -> tuple[str, int]:
     authority = url.partition("://")[2].split("/", 1)[0]
     host, _, port = authority.rpartition(":")
     if not host or not port.isdigit():
-        raise ToolsConfigError(f"url '{url}' needs an explicit host and port to start a server")
+        raise ToolsConfigError(
+            f"url '{url}' names no host and port to start the server on.",
+            fix="Write the url with both, e.g. http://127.0.0.1:8701/mcp.",
+        )
     return host, int(port)

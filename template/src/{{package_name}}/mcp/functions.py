@@ -30,8 +30,10 @@ from restack_ai.agent import RetryPolicy
 from restack_ai.function import NonRetryableError, RetryableError, function
 from temporalio import activity
 
+from ..common.errors import explain
 from ..common.observability import function_logger
-from .client import FastMCPClient, ToolError
+from .client import FastMCPClient
+from .errors import ToolCallError
 from .schemas import ToolCatalog
 
 # A tool that failed on bad input fails the same way again, so those errors are not
@@ -83,11 +85,11 @@ async def call_tool(function_input: CallToolInput) -> CallToolOutput:
         result = await FastMCPClient(function_input.server).call_tool(
             function_input.tool, function_input.arguments, timeout=function_input.timeout
         )
-    except ToolError as error:
+    except ToolCallError as error:
         log.warning("tool_call_failed", error=str(error), retryable=error.retryable)
         if error.retryable:
             raise RetryableError(str(error)) from error
-        raise NonRetryableError(str(error)) from error
+        raise NonRetryableError(explain(error)) from error
     finally:
         if beating is not None:
             beating.cancel()
@@ -125,11 +127,11 @@ async def list_tools(function_input: ListToolsInput) -> ListToolsOutput:
     for server in function_input.servers:
         try:
             tools_by_server[server] = await FastMCPClient(server).list_tools()
-        except ToolError as error:
+        except ToolCallError as error:
             log.warning("list_tools_failed", server=server, error=str(error))
             if error.retryable:
                 raise RetryableError(str(error)) from error
-            raise NonRetryableError(str(error)) from error
+            raise NonRetryableError(explain(error)) from error
     catalog = ToolCatalog.from_servers(tools_by_server)
     log.info("tools_listed", count=len(catalog.entries))
     return ListToolsOutput(

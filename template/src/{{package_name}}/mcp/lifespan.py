@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from .client import FastMCPServerManager
+from .supervisor import FastMCPServerManager
 
 
 @asynccontextmanager

@@ -11,19 +11,18 @@ from rich.table import Table
 
 from ..cli.checks import Check
 from ..cli.components import Component
-from ..cli.console import console, fail
+from ..cli.console import console, fail, report
 from ..common.settings import project_root
+from .errors import PromptConfigError, PromptError
 from .loader import (
     DEFAULT_CONFIG,
-    PromptConfigError,
-    PromptError,
     PromptLoader,
     entry_problems,
     parse_entry,
     parse_prompt_file,
     split_frontmatter,
 )
-from .scaffold import PromptScaffoldError, create_prompt_version
+from .scaffold import create_prompt_version
 from .versions import is_valid_version, sort_versions
 
 prompts_app = typer.Typer(help="See what the prompt registry resolves.", no_args_is_help=True)
@@ -38,10 +37,7 @@ def _loader() -> PromptLoader:
 def list_prompts() -> None:
     """Every registered prompt with its versions, `latest` and resolution mode."""
     loader = _loader()
-    try:
-        names = loader.names()
-    except PromptError as error:
-        fail(str(error))
+    names = loader.names()
     if not names:
         console.print("No prompts registered. Add one: restack g prompt NAME --version 1.0.0")
         return
@@ -72,11 +68,7 @@ def show_prompt(
     ),
 ) -> None:
     """Print the version a request resolves to, its settings, placeholders and text."""
-    loader = _loader()
-    try:
-        prompt = loader.load_sync(name, version)
-    except PromptError as error:
-        fail(str(error))
+    prompt = _loader().load_sync(name, version)
     asked = version or "latest"
     console.print(f"[bold]{name}[/] {asked} -> [green]{prompt.version}[/]  ({prompt.path})")
     for key, value in prompt.request_defaults().items():
@@ -93,12 +85,9 @@ def generate_prompt(
     description: str | None = typer.Option(None, "--description", help="What the prompt does"),
 ) -> None:
     """Create prompts/<name>/v<version>.md and register it in config/prompts.yaml."""
-    try:
-        created = create_prompt_version(
-            project_root(), name, version, model=model, description=description
-        )
-    except PromptScaffoldError as error:
-        fail(str(error), code=2)
+    created = create_prompt_version(
+        project_root(), name, version, model=model, description=description
+    )
     source = f" (copied from {created.based_on})" if created.based_on else ""
     console.print(f"  [green]create[/]  {created.path}{source}")
     console.print(f"  [green]update[/]  {DEFAULT_CONFIG}")
@@ -260,7 +249,7 @@ def check_prompt_references(names: list[str]) -> None:
     try:
         known = PromptLoader().names()
     except PromptError as error:
-        fail(str(error), code=2)
+        report(error, code=2)  # a reference the user passed, so bad input
     for key in names:
         if key in known:
             continue
@@ -271,10 +260,7 @@ def check_prompt_references(names: list[str]) -> None:
             f"Prompt '{key}' is not in config/prompts.yaml. Create {key} 1.0.0 now?", default=True
         ):
             fail(f"No prompt named '{key}' in config/prompts.yaml.", fix=fix, code=2)
-        try:
-            created = create_prompt_version(project_root(), key, "1.0.0")
-        except PromptScaffoldError as error:
-            fail(str(error), code=2)
+        created = create_prompt_version(project_root(), key, "1.0.0")
         console.print(f"  [green]create[/]  {created.path}")
 
 

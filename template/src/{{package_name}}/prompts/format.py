@@ -15,35 +15,27 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .errors import MissingPromptVariablesError, PromptFormatError, PromptVariableTypeError
+
+__all__ = [
+    "MissingPromptVariablesError",
+    "Placeholder",
+    "PromptFormatError",
+    "PromptValue",
+    "PromptVariableTypeError",
+    "Segment",
+    "parse_template",
+    "placeholder_names",
+    "safe_format",
+    "substitute",
+]
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BRACE = re.compile(r"[{}]")
 
 # Values that read the same in a prompt as in the caller's code. Anything else (lists,
 # dicts, models) has to be turned into text by the caller, so its shape is deliberate.
 PromptValue = str | int | float
-
-
-class PromptFormatError(ValueError):
-    """A template uses something other than `{name}`, or a brace is unbalanced."""
-
-
-class MissingPromptVariablesError(KeyError):
-    """`format` was called without a value for one or more placeholders."""
-
-    def __init__(self, missing: list[str], prompt: str = "") -> None:
-        self.missing = missing
-        where = f" of prompt '{prompt}'" if prompt else ""
-        super().__init__(
-            f"missing value(s) for placeholder(s){where}: {', '.join(missing)}; "
-            "pass each one as a keyword argument"
-        )
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-class PromptVariableTypeError(TypeError):
-    """A value is not text or a number."""
 
 
 @dataclass(frozen=True)

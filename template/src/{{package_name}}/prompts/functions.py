@@ -19,8 +19,9 @@ from pydantic import BaseModel, Field
 from restack_ai.function import NonRetryableError, function
 
 from ..common.observability import function_logger
-from .format import PromptValue, PromptVariableTypeError
-from .loader import MissingPromptVariablesError, PromptError, PromptLoader
+from .errors import PromptError
+from .format import PromptValue
+from .loader import PromptLoader
 
 # One loader per worker process, so its cache serves every call.
 _loader: PromptLoader | None = None
@@ -59,7 +60,7 @@ async def render_prompt(function_input: RenderPromptInput) -> RenderPromptOutput
     try:
         prompt = await shared_loader().load(function_input.name, function_input.version)
         text = prompt.format(**function_input.variables)
-    except (PromptError, MissingPromptVariablesError, PromptVariableTypeError) as error:
+    except PromptError as error:
         # A wrong name, version or variable will not fix itself on a retry.
         raise NonRetryableError(message=str(error)) from error
     log.info("prompt_rendered", version=prompt.version, chars=len(text))

@@ -22,9 +22,17 @@ from typing import Any, Literal
 import yaml
 
 from ..common.settings import project_root
-from .format import (
+from .errors import (
+    InvalidVersionError,
     MissingPromptVariablesError,
+    PromptConfigError,
+    PromptError,
+    PromptFileError,
     PromptFormatError,
+    PromptNotFoundError,
+    PromptVersionNotFoundError,
+)
+from .format import (
     Segment,
     parse_template,
     placeholder_names,
@@ -32,7 +40,6 @@ from .format import (
 )
 from .versions import (
     REQUIREMENT_FORMS,
-    InvalidVersionError,
     highest_release,
     parse_requirement,
     parse_version,
@@ -55,26 +62,6 @@ _FRONTMATTER_TYPES: dict[str, tuple[type, ...]] = {
     "description": (str,),
 }
 REQUEST_DEFAULT_KEYS = ("model", "temperature", "max_tokens")
-
-
-class PromptError(Exception):
-    """Base of every prompt registry error; the message says what is wrong and the fix."""
-
-
-class PromptConfigError(PromptError):
-    """config/prompts.yaml is missing, unreadable, or an entry breaks the schema."""
-
-
-class PromptNotFoundError(PromptError, LookupError):
-    """No prompt of that name is registered."""
-
-
-class PromptVersionNotFoundError(PromptError, LookupError):
-    """The prompt exists but no registered version satisfies the request."""
-
-
-class PromptFileError(PromptError):
-    """A registered file is missing, outside prompts/, or its frontmatter/body is invalid."""
 
 
 @dataclass(frozen=True)

@@ -3,43 +3,34 @@
 A prompt file is content the user owns and, once published, a version never changes;
 so it is written here rather than by a Copier generator (which `restack upgrade` would
 later merge template changes into). A new version starts as a copy of the highest
-existing one. `config/prompts.yaml` is edited with ruamel.yaml's round-trip mode, so the
-user's comments, quoting and order survive.
+existing one. `config/prompts.yaml` is edited with the round-trip YAML editor
+(`common/yamledit.py`), so the user's comments, quoting and order survive.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-
-from ..common.naming import check_component_name
-from .loader import (
-    DEFAULT_CONFIG,
-    PROMPTS_DIR,
-    PromptError,
-    entry_problems,
-    parse_prompt_file,
+from ..common.naming import InvalidNameError, check_component_name
+from ..common.yamledit import (
+    CommentedMap,
+    YamlSyntaxError,
+    dump,
+    parse,
+    plain_scalar,
+    quoted,
+    write_atomic,
 )
-from .versions import InvalidVersionError, parse_version, sort_versions
+from .errors import InvalidVersionError, PromptError, PromptScaffoldError
+from .loader import DEFAULT_CONFIG, PROMPTS_DIR, entry_problems, parse_prompt_file
+from .versions import parse_version, sort_versions
 
 _REGISTRY_HEADER = """\
 # Prompt registry: every prompt, its versions and which one `latest` means.
 # Paths are relative to the project root and must live under prompts/.
 """
-
-
-class PromptScaffoldError(Exception):
-    """The generator refused; nothing was written. The message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -52,26 +43,12 @@ class CreatedPrompt:
     latest_moved: bool
 
 
-def _round_trip() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
-    return yaml
-
-
-def _dump(yaml: YAML, data: Any) -> str:
-    buffer = io.StringIO()
-    yaml.dump(data, buffer)
-    return buffer.getvalue()
-
-
 def skeleton(key: str, version: str, model: str | None, description: str | None) -> str:
     """The first version of a new prompt: frontmatter plus a body with one placeholder."""
     about = description or f"{key.replace('_', ' ').capitalize()} prompt"
-    lines = ["---", f"version: {version}", f"description: {_yaml_scalar(about)}"]
+    lines = ["---", f"version: {version}", f"description: {plain_scalar(about)}"]
     if model:
-        lines.append(f"model: {_yaml_scalar(model)}")
+        lines.append(f"model: {plain_scalar(model)}")
     lines += [
         "# temperature: 0.7",
         "# max_tokens: 1024",
@@ -92,13 +69,6 @@ def skeleton(key: str, version: str, model: str | None, description: str | None)
     return "\n".join(lines)
 
 
-def _yaml_scalar(value: str) -> str:
-    buffer = io.StringIO()
-    YAML(typ="safe", pure=True).dump(value, buffer)
-    text = buffer.getvalue().strip()
-    return text.removesuffix("\n...").removesuffix("...").strip()
-
-
 def next_version_text(base: str, version: str, model: str | None, description: str | None) -> str:
     """Copy `base` with its frontmatter's version (and model/description) replaced."""
     lines = base.splitlines(keepends=True)
@@ -108,15 +78,14 @@ def next_version_text(base: str, version: str, model: str | None, description: s
     if not lines or lines[0].rstrip("\r\n") != "---" or closing is None:
         front_lines = ["---", f"version: {version}"]
         if description:
-            front_lines.append(f"description: {_yaml_scalar(description)}")
+            front_lines.append(f"description: {plain_scalar(description)}")
         if model:
-            front_lines.append(f"model: {_yaml_scalar(model)}")
+            front_lines.append(f"model: {plain_scalar(model)}")
         return "\n".join([*front_lines, "---", ""]) + base
-    yaml = _round_trip()
     try:
-        front = yaml.load("".join(lines[1:closing])) or CommentedMap()
-    except YAMLError as error:
-        raise PromptScaffoldError(f"the frontmatter is not valid YAML ({error})") from error
+        front = parse("".join(lines[1:closing]), "the frontmatter") or CommentedMap()
+    except YamlSyntaxError as error:
+        raise PromptScaffoldError(str(error)) from error
     if not isinstance(front, CommentedMap):
         raise PromptScaffoldError("the frontmatter is not a YAML mapping")
     front["version"] = version
@@ -124,27 +93,13 @@ def next_version_text(base: str, version: str, model: str | None, description: s
         front["model"] = model
     if description:
         front["description"] = description
-    return "---\n" + _dump(yaml, front) + "".join(lines[closing:])
+    return "---\n" + dump(front) + "".join(lines[closing:])
 
 
 def _write_new(path: Path, text: str) -> None:
     # "x": never replace a file that appeared since the checks ran.
     with path.open("x", encoding="utf-8") as handle:
         handle.write(text)
-
-
-def _replace(path: Path, text: str) -> None:
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o777)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 def create_prompt_version(
@@ -158,23 +113,22 @@ def create_prompt_version(
     """Write `prompts/<key>/v<version>.md` and register it; raise before writing on refusal."""
     try:
         key = check_component_name(name, "prompt")
-    except ValueError as error:
-        raise PromptScaffoldError(str(error)) from error
+    except InvalidNameError as error:
+        raise PromptScaffoldError(str(error), fix=error.fix) from error
     try:
         new = parse_version(version)
     except InvalidVersionError as error:
-        raise PromptScaffoldError(f"{error}; pass --version MAJOR.MINOR.PATCH") from error
+        raise PromptScaffoldError(
+            str(error), fix="Pass --version MAJOR.MINOR.PATCH, e.g. --version 1.0.0."
+        ) from error
     version = str(new)
 
     config = root / DEFAULT_CONFIG
-    yaml = _round_trip()
     if config.exists():
         try:
-            document = yaml.load(config.read_text(encoding="utf-8"))
-        except YAMLError as error:
-            raise PromptScaffoldError(
-                f"{DEFAULT_CONFIG} is not valid YAML ({error}); fix it first"
-            ) from error
+            document = parse(config.read_text(encoding="utf-8"), str(DEFAULT_CONFIG))
+        except YamlSyntaxError as error:
+            raise PromptScaffoldError(str(error), fix=error.fix) from error
         if document is None:
             document = CommentedMap()
         if not isinstance(document, CommentedMap):
@@ -196,59 +150,61 @@ def create_prompt_version(
         problems = entry_problems(key, entry)
         if problems:
             raise PromptScaffoldError(
-                f"the registry entry '{key}' is invalid ({'; '.join(problems)}); fix it first"
+                f"the registry entry '{key}' is invalid: {'; '.join(problems)}",
+                fix=f"Correct it in {DEFAULT_CONFIG} first (docs/prompts.md shows an entry).",
             )
         registered = {str(v): str(p) for v, p in entry["versions"].items()}
         clash = [v for v in registered if parse_version(v) == new]
         if clash:
             raise PromptScaffoldError(
-                f"prompt '{key}' already has version {clash[0]} ({registered[clash[0]]}); "
-                f"published versions never change: pick a higher version than "
-                f"{sort_versions(registered)[-1]}"
+                f"prompt '{key}' already has version {clash[0]} ({registered[clash[0]]})",
+                fix="Published versions never change: pick a version higher than "
+                f"{sort_versions(registered)[-1]}.",
             )
         based_on = sort_versions(registered)[-1]
         base_file = root / registered[based_on]
         if not base_file.is_file():
             raise PromptScaffoldError(
                 f"the highest version {based_on} of '{key}' is registered at "
-                f"{registered[based_on]}, which is missing; restore it or fix the registry"
+                f"{registered[based_on]}, which is missing",
+                fix=f"Restore that file, or remove version {based_on} from {DEFAULT_CONFIG}.",
             )
         text = next_version_text(base_file.read_text(encoding="utf-8"), version, model, description)
     else:
         text = skeleton(key, version, model, description)
     if target.exists():
         raise PromptScaffoldError(
-            f"{relative} already exists but is not registered; add it to {DEFAULT_CONFIG} "
-            "by hand, or delete it"
+            f"{relative} already exists but is not registered",
+            fix=f"Add it to {DEFAULT_CONFIG} by hand, or delete it.",
         )
     try:
         parse_prompt_file(text, key, version, relative)
     except PromptError as error:
         raise PromptScaffoldError(
-            f"the new file would not load ({error}); fix version {based_on} first"
+            f"the new file would not load: {error}", fix=f"Fix version {based_on} first."
         ) from error
 
     latest_moved = False
     if entry is None:
         entry = CommentedMap()
         if description:
-            entry["description"] = DoubleQuotedScalarString(description)
+            entry["description"] = quoted(description)
         entry["versions"] = CommentedMap()
-        entry["versions"][DoubleQuotedScalarString(version)] = DoubleQuotedScalarString(relative)
-        entry["latest"] = DoubleQuotedScalarString(version)
-        entry["resolution"] = DoubleQuotedScalarString("semver")
+        entry["versions"][quoted(version)] = quoted(relative)
+        entry["latest"] = quoted(version)
+        entry["resolution"] = quoted("semver")
         prompts[key] = entry
         latest_moved = True
     else:
-        entry["versions"][DoubleQuotedScalarString(version)] = DoubleQuotedScalarString(relative)
+        entry["versions"][quoted(version)] = quoted(relative)
         current = entry.get("latest")
         # `latest` only moves forward, and never onto a prerelease.
         if current is not None and not new.prerelease and new > parse_version(str(current)):
-            entry["latest"] = DoubleQuotedScalarString(version)
+            entry["latest"] = quoted(version)
             latest_moved = True
         if description and not entry.get("description"):
-            entry.insert(0, "description", DoubleQuotedScalarString(description))
-    rendered = _dump(yaml, document)
+            entry.insert(0, "description", quoted(description))
+    rendered = dump(document)
     if not config.exists():
         rendered = _REGISTRY_HEADER + rendered
     problems = entry_problems(key, prompts[key])
@@ -271,7 +227,7 @@ def create_prompt_version(
     try:
         _write_new(target, text)
         try:
-            _replace(config, rendered)
+            write_atomic(config, rendered)
         except BaseException:
             target.unlink()
             raise

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import semver
 
+from .errors import InvalidVersionError
+
 Version = semver.Version
 
 REQUIREMENT_FORMS = (
@@ -30,10 +32,6 @@ _PART = re.compile(
     r"(?:-(?P<pre>[0-9A-Za-z.-]+))?$"
 )
 _WILDCARDS = {"x", "X", "*"}
-
-
-class InvalidVersionError(ValueError):
-    """A registry key, a `latest` value or a requested version is not usable."""
 
 
 def parse_version(text: str) -> Version:

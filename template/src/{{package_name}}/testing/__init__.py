@@ -18,9 +18,16 @@ def local_settings(address: str) -> EngineSettings:
 
 
 def start_service_process(
-    address: str, log_file: Path, extra_env: dict[str, str] | None = None
+    address: str,
+    log_file: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    cwd: Path | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start `python -m <package>.service` against `address`, logging JSON to `log_file`."""
+    """Start `python -m <package>.service` against `address`, logging JSON to `log_file`.
+
+    `cwd` is the project root it runs in (config/ is read there); default: this one.
+    """
     # The child must import this package even when it is not installed (pytest's pythonpath).
     source_root = str(Path(__file__).resolve().parents[2])
     python_path = os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")]))
@@ -35,6 +42,7 @@ def start_service_process(
         return subprocess.Popen(
             [sys.executable, "-m", f"{_PACKAGE}.service"],
             env=env,
+            cwd=cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
