@@ -21,12 +21,13 @@ PROMPT_FILES = {
     "src/demo_app/prompts/format.py",
     "src/demo_app/prompts/functions.py",
     "src/demo_app/prompts/loader.py",
+    "src/demo_app/prompts/reference.py",
     "src/demo_app/prompts/scaffold.py",
     "src/demo_app/prompts/versions.py",
-    "tests/llm/test_llm_prompt.py",
     "tests/prompts/test_prompt_cli.py",
     "tests/prompts/test_prompt_format.py",
     "tests/prompts/test_prompt_loader.py",
+    "tests/prompts/test_prompt_reference.py",
     "tests/prompts/test_prompt_versions.py",
 }
 

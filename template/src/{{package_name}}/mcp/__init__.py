@@ -1,3 +1,4 @@
-"""Tool servers: config/tools.yaml, pooled FastMCP sessions, the supervisor, and the
-`call_tool` / `list_tools` functions agents use. The project's own servers live in `tools/`.
+"""Tool servers: config/tools.yaml, pooled FastMCP sessions, the supervisor, the
+`call_tool` / `list_tools` functions, and `ToolBox`, through which agents use them. The
+project's own servers live in `tools/`.
 """

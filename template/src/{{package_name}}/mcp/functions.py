@@ -1,14 +1,15 @@
 """call_tool and list_tools: the Restack functions through which agents use MCP tools.
 
-Tool calls are I/O, so they run here and never in agent code. Call it as a step:
+Tool calls are I/O, so they run here and never in agent code. An LLM agent reaches them
+through `ToolBox` (mcp/toolbox.py); other code calls them as steps with the policies of
+common/policies.py:
 
     result = await agent.step(
         function=call_tool,
         function_input=CallToolInput(server="text", tool="slugify", arguments={...}),
         retry_policy=CALL_TOOL_RETRY,
         schedule_to_close_timeout=CALL_TOOL_TIMEOUT,
-        start_to_close_timeout=CALL_TOOL_ATTEMPT_TIMEOUT,
-        heartbeat_timeout=CALL_TOOL_HEARTBEAT_TIMEOUT,
+        **CALL_TOOL_STEP_TIMEOUTS,
     )
 
 The result lands in the agent's history, so a completed call is never repeated after a
@@ -21,12 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 
 from mcp.types import Tool
 from pydantic import BaseModel, Field
-from restack_ai.agent import RetryPolicy
 from restack_ai.function import NonRetryableError, RetryableError, function
 from temporalio import activity
 
@@ -36,25 +35,9 @@ from .client import FastMCPClient
 from .errors import ToolCallError
 from .schemas import ToolCatalog
 
-# A tool that failed on bad input fails the same way again, so those errors are not
-# retried at all; connection losses and timeouts get a few quick attempts.
-CALL_TOOL_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=500),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=5),
-    maximum_attempts=3,
-)
-CALL_TOOL_TIMEOUT = timedelta(minutes=3)
-CALL_TOOL_ATTEMPT_TIMEOUT = timedelta(seconds=60)
-CALL_TOOL_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+# Well inside CALL_TOOL_HEARTBEAT_TIMEOUT (common/policies.py), so a live call is never
+# taken for a dead one.
 _HEARTBEAT_EVERY = 2.0
-# restack_ai's StepKwargs type leaves these out although `step` hands them to the engine;
-# spread them into `agent.step(..., **CALL_TOOL_STEP_TIMEOUTS)` so that a call whose worker
-# died is retried as soon as its heartbeat stops, not after the whole attempt timeout.
-CALL_TOOL_STEP_TIMEOUTS: dict[str, Any] = {
-    "start_to_close_timeout": CALL_TOOL_ATTEMPT_TIMEOUT,
-    "heartbeat_timeout": CALL_TOOL_HEARTBEAT_TIMEOUT,
-}
 
 
 class CallToolInput(BaseModel):
@@ -99,11 +82,6 @@ async def call_tool(function_input: CallToolInput) -> CallToolOutput:
     return CallToolOutput(
         server=result.server, tool=result.tool, data=result.data, text=result.text
     )
-
-
-# Listing fails the way calling does (a server starting or restarting), so it retries alike.
-LIST_TOOLS_RETRY = CALL_TOOL_RETRY
-LIST_TOOLS_TIMEOUT = timedelta(minutes=2)
 
 
 class ToolTarget(BaseModel):

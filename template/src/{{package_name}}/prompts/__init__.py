@@ -1,3 +1,4 @@
 """Versioned prompts: config/prompts.yaml, semantic-version resolution, safe formatting,
-and the `render_prompt` function. Published prompt files live in the project's `prompts/`.
+the `render_prompt` function, and `Prompt`, through which agents use it. Published prompt
+files live in the project's `prompts/`.
 """

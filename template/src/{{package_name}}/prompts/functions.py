@@ -1,10 +1,13 @@
 """Load a versioned prompt and fill it in: the step agents call instead of reading files.
 
+An LLM agent renders its prompt through `Prompt` (prompts/reference.py), once per run;
+other code calls the step with the policy of common/policies.py:
+
     rendered = await agent.step(
         function=render_prompt,
         function_input=RenderPromptInput(name="summarize", version="1", variables={...}),
-        retry_policy=QUICK_RETRY,
-        schedule_to_close_timeout=QUICK_TIMEOUT,
+        retry_policy=RENDER_PROMPT_RETRY,
+        schedule_to_close_timeout=RENDER_PROMPT_TIMEOUT,
     )
 
 The result records the exact version used, so the agent's history shows which prompt

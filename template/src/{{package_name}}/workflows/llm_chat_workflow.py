@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 from restack_ai.workflow import import_functions, workflow
 
 with import_functions():
-    from ..llm.functions import LLM_CHAT_RETRY, LLM_CHAT_TIMEOUT, LLMChatInput, llm_chat
+    from ..common.policies import LLM_CHAT_RETRY, LLM_CHAT_TIMEOUT
+    from ..llm.functions import LLMChatInput, llm_chat
 
 
 class LlmChatWorkflowInput(BaseModel):

@@ -1,6 +1,8 @@
 """`llm_chat`: the Restack function agents call for every LLM request.
 
-    from .functions import LLM_CHAT_RETRY, LLM_CHAT_TIMEOUT, LLMChatInput, llm_chat
+An LLM agent reaches it through its loop (llm/agent_loop.py); other code calls it as a
+step with the policy of common/policies.py:
+
     reply = await agent.step(
         function=llm_chat,
         function_input=LLMChatInput(messages=[{"role": "user", "content": question}]),
@@ -17,47 +19,17 @@ in the agent's history, so a restarted worker never pays for it twice.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field
-from restack_ai.agent import RetryPolicy
+from pydantic import BaseModel, Field, ValidationError
 from restack_ai.function import NonRetryableError, function
 
 from ..common.llm_router import ConfigError, LLMError, LLMRequest, LLMRouter, ToolCall
 from ..common.observability import function_logger
-{%- if with_prompts %}
-from ..prompts.format import PromptValue, PromptVariableTypeError
-from ..prompts.functions import shared_loader
-from ..prompts.loader import MissingPromptVariablesError, PromptError
 from .models import FinishReason, ToolChoice
-{%- endif %}
-
-LLM_CHAT_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=3,
-)
-LLM_CHAT_TIMEOUT = timedelta(minutes=10)
-
 
 DEFAULT_TEMPERATURE = 0.7
 DEFAULT_MAX_TOKENS = 4096
-{%- if with_prompts %}
-
-
-class PromptReference(BaseModel):
-    """A prompt from config/prompts.yaml, rendered here (file I/O stays out of agents).
-
-    The rendered text becomes the system message; the prompt's frontmatter `model`,
-    `temperature` and `max_tokens` are defaults for whatever the request leaves unset.
-    """
-
-    name: str = Field(min_length=1)
-    version: str | None = Field(default=None, description="Version or range; None: latest")
-    variables: dict[str, PromptValue] = Field(default_factory=dict)
-{%- endif %}
 
 
 class LLMChatInput(BaseModel):
@@ -67,9 +39,11 @@ class LLMChatInput(BaseModel):
     model: str | None = Field(default=None, description="A provider name or model override")
     temperature: float | None = Field(default=None, description=f"None: {DEFAULT_TEMPERATURE}")
     max_tokens: int | None = Field(default=None, description=f"None: {DEFAULT_MAX_TOKENS}")
-{%- if with_prompts %}
-    prompt: PromptReference | None = None
-{%- endif %}
+    defaults: dict[str, Any] = Field(
+        default_factory=dict,
+        description="model, temperature, max_tokens for what the request leaves unset "
+        "(a prompt's frontmatter); the model only where an enabled provider serves it",
+    )
 
 
 class LLMChatOutput(BaseModel):
@@ -82,7 +56,6 @@ class LLMChatOutput(BaseModel):
     cost_usd: float = 0.0
     attempts: int = 1
     providers_tried: list[str] = Field(default_factory=list)
-    prompt: str | None = Field(default=None, description="name@version of the prompt used")
 
 
 _router: LLMRouter | None = None
@@ -107,22 +80,10 @@ async def close_shared_router() -> None:
 
 
 def _served_model(router: LLMRouter, model: object) -> str | None:
-    """A prompt's preferred model, if some enabled provider serves it (else the priority list)."""
+    """A default model (a prompt's), if some enabled provider serves it (else the priority list)."""
     if isinstance(model, str) and any(model in (p.name, p.model) for p in router.providers):
         return model
     return None
-{%- if with_prompts %}
-
-
-async def _render(reference: PromptReference) -> tuple[str, str, dict[str, Any]]:
-    """(text, name@version, frontmatter defaults) of a prompt; bad references never retry."""
-    try:
-        prompt = await shared_loader().load(reference.name, reference.version)
-        text = prompt.format(**reference.variables)
-    except (PromptError, MissingPromptVariablesError, PromptVariableTypeError) as error:
-        raise NonRetryableError(message=str(error)) from error
-    return text, f"{reference.name}@{prompt.version}", prompt.request_defaults()
-{%- endif %}
 
 
 @function.defn()
@@ -132,26 +93,23 @@ async def llm_chat(function_input: LLMChatInput) -> LLMChatOutput:
     except ConfigError as error:
         # A broken config fails the same way on every attempt: say so once.
         raise NonRetryableError(message=str(error)) from error
-    messages = list(function_input.messages)
-    defaults: dict[str, Any] = {}
-    used_prompt: str | None = None
-{%- if with_prompts %}
-    if function_input.prompt is not None:
-        text, used_prompt, defaults = await _render(function_input.prompt)
-        messages.insert(0, {"role": "system", "content": text})
-{%- endif %}
-    request = LLMRequest(
-        messages=messages,
-        tools=function_input.tools,
-        tool_choice=function_input.tool_choice,
-        model=function_input.model or _served_model(router, defaults.get("model")),
-        temperature=_first(
-            function_input.temperature, defaults.get("temperature"), DEFAULT_TEMPERATURE
-        ),
-        max_tokens=int(
-            _first(function_input.max_tokens, defaults.get("max_tokens"), DEFAULT_MAX_TOKENS)
-        ),
-    )
+    defaults = function_input.defaults
+    try:
+        request = LLMRequest(
+            messages=function_input.messages,
+            tools=function_input.tools,
+            tool_choice=function_input.tool_choice,
+            model=function_input.model or _served_model(router, defaults.get("model")),
+            temperature=_first(
+                function_input.temperature, defaults.get("temperature"), DEFAULT_TEMPERATURE
+            ),
+            max_tokens=_first(
+                function_input.max_tokens, defaults.get("max_tokens"), DEFAULT_MAX_TOKENS
+            ),
+        )
+    except ValidationError as error:
+        # A request the router refuses (a bad temperature, say) is refused again on retry.
+        raise NonRetryableError(message=f"Invalid LLM request: {error}") from error
     log = function_logger(messages=len(request.messages), tools=len(request.tools))
     try:
         response = await router.chat(request)
@@ -167,10 +125,7 @@ async def llm_chat(function_input: LLMChatInput) -> LLMChatOutput:
         total_tokens=response.usage.get("total_tokens", 0),
         attempts=response.attempts,
     )
-    return LLMChatOutput(
-        **response.model_dump(include=set(LLMChatOutput.model_fields)),
-        prompt=used_prompt,
-    )
+    return LLMChatOutput(**response.model_dump(include=set(LLMChatOutput.model_fields)))
 
 
 def _first(*values: Any) -> Any:
