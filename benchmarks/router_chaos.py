@@ -86,7 +86,7 @@ def show_chaos(report: Any) -> None:
         shown = ", ".join(f"{k} {v}" for k, v in sorted(injected.items())) if injected else "-"
         rows.append((name, shown, str(transitions), str(report.openings[name])))
     table(rows)
-    print(f"  attempts refused by an open breaker: {report.refused}")
+    print(f"  attempts refused by a breaker (open, or its half-open trial busy): {report.refused}")
     print(f"  unexpected exceptions (not LLMError): {len(report.unexpected)}")
     for line in report.unexpected[:5]:
         print(f"    {line}")

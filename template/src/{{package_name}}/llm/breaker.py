@@ -62,6 +62,7 @@ class CircuitBreaker:
         self._epoch = 0
         self._trial: Permit | None = None
         self.transitions = 0
+        self.refusals = 0
 
     @property
     def state(self) -> BreakerState:
@@ -98,6 +99,7 @@ class CircuitBreaker:
         if state is BreakerState.HALF_OPEN and self._trial is None:
             self._trial = Permit(self._epoch, trial=True)
             return self._trial
+        self.refusals += 1
         return None
 
     def record_success(self, permit: Permit) -> None:

@@ -73,7 +73,7 @@ class ChaosReport:
     latencies: list[float] = field(default_factory=list)  # seconds, successful requests
     transitions: dict[str, int] = field(default_factory=dict)
     openings: dict[str, int] = field(default_factory=dict)
-    refused: int = 0  # attempts refused by an open breaker
+    refused: int = 0  # attempts refused by an open (or busy half-open) breaker
     wedged: list[str] = field(default_factory=list)
     injected: dict[str, Counter[str]] = field(default_factory=dict)
     seconds: float = 0.0
@@ -224,11 +224,11 @@ async def run_chaos(
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         report.seconds = time.perf_counter() - started
-        report.refused = report.causes["circuit_open"]
         for name in names:
             breaker = router.breaker(name)
             report.transitions[name] = breaker.transitions
             report.openings[name] = breaker.openings
+            report.refused += breaker.refusals
         report.injected = {
             name: Counter(mix.counts) for name, mix in zip(names, mixes, strict=False)
         }
