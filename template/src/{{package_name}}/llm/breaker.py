@@ -2,7 +2,17 @@
 
 closed --(failure_threshold consecutive failures)--> open
 open --(cooldown_seconds elapsed)--> half-open: exactly one trial request goes through
-half-open --(trial succeeds)--> closed, --(trial fails)--> open again
+half-open --(trial succeeds)--> closed, --(trial fails)--> open again,
+          --(trial released: cancelled, or ended by an error that says nothing about
+             the provider)--> half-open, and the next caller gets the trial
+
+Every admitted request holds a `Permit` and settles it exactly once (success, failure
+or release), whatever ends the request: the router settles it in a `finally`, so a
+cancelled or crashed trial can never keep the breaker half-open with no one probing.
+A permit remembers the breaker's epoch (how many times it has opened): outcomes of
+requests admitted before the latest opening are stale and change nothing, so a slow
+success that started before the outage cannot close an open breaker, and a slow
+failure cannot reopen one that a trial has just closed.
 """
 
 from __future__ import annotations
@@ -18,6 +28,17 @@ class BreakerState(Enum):
     CLOSED = "closed"
     OPEN = "open"
     HALF_OPEN = "half_open"
+
+
+class Permit:
+    """The right to send one request; settle it once with the breaker that issued it."""
+
+    __slots__ = ("epoch", "settled", "trial")
+
+    def __init__(self, epoch: int, trial: bool) -> None:
+        self.epoch = epoch
+        self.trial = trial
+        self.settled = False
 
 
 class CircuitBreaker:
@@ -38,7 +59,10 @@ class CircuitBreaker:
         self._state = BreakerState.CLOSED
         self._failures = 0
         self._opened_at = 0.0
-        self._trial_in_flight = False
+        self._epoch = 0
+        self._trial: Permit | None = None
+        self.transitions = 0
+        self.refusals = 0
 
     @property
     def state(self) -> BreakerState:
@@ -51,42 +75,72 @@ class CircuitBreaker:
     def consecutive_failures(self) -> int:
         return self._failures
 
+    @property
+    def trial_in_flight(self) -> bool:
+        return self._trial is not None
+
+    @property
+    def openings(self) -> int:
+        """How many times the breaker has opened."""
+        return self._epoch
+
     def seconds_until_trial(self) -> float:
-        if self._state is not BreakerState.OPEN:
+        if self.state is not BreakerState.OPEN:
             return 0.0
         return max(0.0, self._opened_at + self.cooldown_seconds - self._clock())
 
-    def allow(self) -> bool:
-        """Ask to send one request. In half-open state only the first caller gets through."""
+    def acquire(self) -> Permit | None:
+        """A permit to send one request, or None while the breaker refuses traffic."""
         if not self.enabled:
-            return True
+            return Permit(self._epoch, trial=False)
         state = self.state
         if state is BreakerState.CLOSED:
-            return True
-        if state is BreakerState.HALF_OPEN and not self._trial_in_flight:
-            self._trial_in_flight = True
-            return True
-        return False
+            return Permit(self._epoch, trial=False)
+        if state is BreakerState.HALF_OPEN and self._trial is None:
+            self._trial = Permit(self._epoch, trial=True)
+            return self._trial
+        self.refusals += 1
+        return None
 
-    def record_success(self) -> None:
-        self._failures = 0
-        self._trial_in_flight = False
-        if self._state is not BreakerState.CLOSED:
-            self._set(BreakerState.CLOSED)
-
-    def record_failure(self) -> None:
-        if not self.enabled:
+    def record_success(self, permit: Permit) -> None:
+        if not self._settle(permit):
             return
-        self._failures += 1
-        was_trial = self._trial_in_flight
-        self._trial_in_flight = False
-        if was_trial or self._failures >= self.failure_threshold:
-            self._opened_at = self._clock()
-            self._set(BreakerState.OPEN)
+        if permit is self._trial:
+            self._trial = None
+            self._failures = 0
+            self._set(BreakerState.CLOSED)
+        elif self._state is BreakerState.CLOSED:
+            self._failures = 0
 
-    def release(self) -> None:
-        """Give back a half-open trial that ended without saying anything about health."""
-        self._trial_in_flight = False
+    def record_failure(self, permit: Permit) -> None:
+        if not self._settle(permit):
+            return
+        if permit is self._trial:
+            self._trial = None
+            self._open()
+        elif self._state is BreakerState.CLOSED:
+            self._failures += 1
+            if self._failures >= self.failure_threshold:
+                self._open()
+
+    def release(self, permit: Permit) -> None:
+        """Settle a request that says nothing about the provider's health (cancelled,
+        throttled on our side, a bad request): a released trial frees the slot."""
+        if self._settle(permit) and permit is self._trial:
+            self._trial = None
+
+    def _settle(self, permit: Permit) -> bool:
+        """Mark the permit used; True if its outcome still applies to this breaker."""
+        if permit.settled:
+            return False
+        permit.settled = True
+        return self.enabled and permit.epoch == self._epoch
+
+    def _open(self) -> None:
+        self._epoch += 1
+        self._failures = 0
+        self._opened_at = self._clock()
+        self._set(BreakerState.OPEN)
 
     def _cooldown_over(self) -> bool:
         return self._clock() - self._opened_at >= self.cooldown_seconds
@@ -94,5 +148,6 @@ class CircuitBreaker:
     def _set(self, state: BreakerState) -> None:
         if state is not self._state:
             self._state = state
+            self.transitions += 1
             if self._on_change is not None:
                 self._on_change(state)

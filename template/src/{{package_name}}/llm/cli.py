@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..cli.checks import Check
@@ -90,13 +91,16 @@ def test_llm(
         console.print("Estimates only (about 4 characters per token); nothing was sent.")
         return
 
+    redact = config.redactor()
+
     async def probe_all() -> list[tuple[str, str, str, str, str]]:
         rows = []
         router = config.llm.router
         timeout = httpx.Timeout(router.timeout, connect=router.connect_timeout)
         async with httpx.AsyncClient(timeout=timeout) as client:
             for entry in config.llm.active_providers:
-                provider = build_provider(entry, router, config.key_variables.get(entry.name))
+                variables = config.key_variables.get(entry.name)
+                provider = build_provider(entry, router, variables, redact)
                 started = time.perf_counter()
                 try:
                     reply = await provider.complete(client, request)
@@ -105,7 +109,7 @@ def test_llm(
                 else:
                     status, detail = "[green]ok[/]", repr(reply.content[:40])
                 latency = f"{(time.perf_counter() - started) * 1000:.0f} ms"
-                rows.append((entry.name, entry.model, status, latency, detail))
+                rows.append((entry.name, entry.model, status, latency, escape(redact(detail))))
         return rows
 
     rows = asyncio.run(probe_all())
@@ -143,10 +147,8 @@ def llm_checks() -> Iterable[Check]:
                     f"{', '.join(absent)} is not set",
                     f"Add {absent[0]}=... to .env (see .env.example).",
                 )
-            elif entry.api_key:
-                yield Check(
-                    "LLM", f"{entry.name} key", "ok", f"{variables[0]}={mask(entry.api_key)}"
-                )
+            elif entry.key:
+                yield Check("LLM", f"{entry.name} key", "ok", f"{variables[0]}={mask(entry.key)}")
     yield from _reachability(config)
 
 
@@ -174,16 +176,18 @@ def _reachability(config: RouterConfig) -> Iterable[Check]:
             return f"{type(error).__name__}"
         return None
 
+    redact = config.redactor()
     for name, url in targets.items():
         problem = asyncio.run(probe(url))
+        shown = redact(url)
         if problem is None:
-            yield Check("LLM", name, "ok", url)
+            yield Check("LLM", name, "ok", shown)
         else:
             yield Check(
                 "LLM",
                 name,
                 "fail",
-                f"{url} not reachable ({problem})",
+                f"{shown} not reachable ({problem})",
                 "Check base_url/url in config/llm_router.yaml, the network, or start the server.",
             )
 

@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+
+from .redaction import SECRET_NAME, Redactor
 
 from .errors import ConfigError
 
@@ -71,13 +74,26 @@ class Features(_Strict):
 class RouterSettings(_Strict):
     backend: Literal["direct", "kong"] = "direct"
     url: str | None = Field(default=None, description="Kong proxy URL (backend: kong)")
-    api_key: str | None = Field(default=None, description="Kong consumer key, if key-auth is on")
+    api_key: SecretStr | None = Field(
+        default=None, description="Kong consumer key, if key-auth is on"
+    )
     api_key_header: str = "apikey"
-    timeout: float = Field(default=30.0, gt=0)
-    connect_timeout: float = Field(default=5.0, gt=0)
-    max_connections: int = Field(default=20, gt=0)
-    max_keepalive_connections: int = Field(default=10, ge=0)
+    timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds per attempt")
+    connect_timeout: float = Field(default=5.0, gt=0, le=120)
+    request_deadline: float = Field(
+        default=45.0,
+        gt=0,
+        le=600,
+        description="Seconds for one chat() call across every retry and provider",
+    )
+    max_connections: int = Field(default=20, ge=1, le=1000, description="Per provider")
+    max_keepalive_connections: int = Field(default=10, ge=0, le=1000, description="Per provider")
     features: Features = Features()
+
+    @property
+    def key(self) -> str | None:
+        """The Kong consumer key in clear, for the request headers only."""
+        return _clear(self.api_key)
 
     @model_validator(mode="after")
     def _kong_needs_url(self) -> RouterSettings:
@@ -92,15 +108,15 @@ class RouterSettings(_Strict):
 class ClientRateLimit(_Strict):
     """Client-side limits for one provider, enforced before a request leaves the process."""
 
-    requests_per_minute: int | None = Field(default=None, gt=0)
-    tokens_per_minute: int | None = Field(default=None, gt=0)
+    requests_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    tokens_per_minute: int | None = Field(default=None, ge=1, le=1_000_000_000)
 
 
 class Price(_Strict):
     """USD per one million tokens."""
 
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
+    input: float = Field(ge=0, le=100_000)
+    output: float = Field(ge=0, le=100_000)
 
 
 class ProviderConfig(_Strict):
@@ -108,20 +124,31 @@ class ProviderConfig(_Strict):
     type: ProviderType
     model: str = Field(min_length=1)
     base_url: str | None = None
-    api_key: str | None = None
+    api_key: SecretStr | None = None
     priority: int = 100
     enabled: bool = True
-    timeout: float | None = Field(default=None, gt=0)
-    max_tokens: int | None = Field(default=None, gt=0, description="Cap on max_tokens")
+    timeout: float | None = Field(default=None, gt=0, le=600)
+    max_tokens: int | None = Field(
+        default=None, ge=1, le=10_000_000, description="Cap on max_tokens"
+    )
     anthropic_version: str = "2023-06-01"
     kong_route: str | None = Field(default=None, description="Kong route path (backend: kong)")
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
     rate_limit: ClientRateLimit = ClientRateLimit()
     price: Price | None = None
 
     @property
     def url(self) -> str:
         return (self.base_url or DEFAULT_BASE_URLS.get(self.type, "")).rstrip("/")
+
+    @property
+    def key(self) -> str | None:
+        """The API key in clear, for the request headers only; None when unset or empty."""
+        return _clear(self.api_key)
+
+    def header_values(self) -> dict[str, str]:
+        """The extra headers in clear, for the request only."""
+        return {name: value.get_secret_value() for name, value in self.headers.items()}
 
     @model_validator(mode="after")
     def _needs_base_url(self) -> ProviderConfig:
@@ -134,18 +161,18 @@ class ProviderConfig(_Strict):
 
 
 class RetrySettings(_Strict):
-    initial_seconds: float = Field(default=0.5, ge=0)
-    max_seconds: float = Field(default=8.0, ge=0)
-    jitter_seconds: float = Field(default=0.5, ge=0)
+    initial_seconds: float = Field(default=0.5, ge=0, le=60)
+    max_seconds: float = Field(default=8.0, ge=0, le=300)
+    jitter_seconds: float = Field(default=0.5, ge=0, le=60)
     max_retry_after_seconds: float = Field(
-        default=30.0, ge=0, description="Cap on a server's Retry-After before moving on"
+        default=30.0, ge=0, le=600, description="Cap on a server's Retry-After before moving on"
     )
 
 
 class BreakerSettings(_Strict):
     enabled: bool = True
-    failure_threshold: int = Field(default=5, gt=0)
-    cooldown_seconds: float = Field(default=60.0, ge=0)
+    failure_threshold: int = Field(default=5, ge=1, le=1000)
+    cooldown_seconds: float = Field(default=60.0, ge=0, le=3600)
 
 
 class FallbackSettings(_Strict):
@@ -157,7 +184,7 @@ class FallbackSettings(_Strict):
         "malformed_response",
         "llm_error",
     ]
-    max_retries_per_provider: int = Field(default=2, ge=0)
+    max_retries_per_provider: int = Field(default=2, ge=0, le=10)
     retry: RetrySettings = RetrySettings()
     circuit_breaker: BreakerSettings = BreakerSettings()
 
@@ -204,13 +231,26 @@ class RouterConfig(_Strict):
     key_variables: dict[str, list[str]] = Field(default_factory=dict)
     # Variables referenced by enabled parts of the config but not set.
     missing_variables: list[str] = Field(default_factory=list)
+    # Values to keep out of every message: keys, header values, secret-named variables.
+    secrets: tuple[SecretStr, ...] = Field(default=(), repr=False)
+
+    def redactor(self) -> Redactor:
+        return Redactor(secret.get_secret_value() for secret in self.secrets)
+
+
+def _clear(secret: SecretStr | None) -> str | None:
+    return (secret.get_secret_value() or None) if secret is not None else None
 
 
 # ------------------------------------------------------------------------ loading
 
 
 def _substitute(
-    value: Any, path: str, env: Mapping[str, str], missing: list[tuple[str, str]]
+    value: Any,
+    path: str,
+    env: Mapping[str, str],
+    missing: list[tuple[str, str]],
+    secrets: list[str],
 ) -> Any:
     if isinstance(value, str):
 
@@ -218,6 +258,8 @@ def _substitute(
             name, default = match.group(1), match.group(2)
             found = env.get(name)
             if found:
+                if SECRET_NAME.search(name) or _holds_secret(path):
+                    secrets.append(found)
                 return found
             if default is not None:
                 return default
@@ -226,10 +268,30 @@ def _substitute(
 
         return _VARIABLE.sub(replace, value)
     if isinstance(value, dict):
-        return {k: _substitute(v, f"{path}.{k}", env, missing) for k, v in value.items()}
+        return {k: _substitute(v, f"{path}.{k}", env, missing, secrets) for k, v in value.items()}
     if isinstance(value, list):
-        return [_substitute(v, f"{path}[{i}]", env, missing) for i, v in enumerate(value)]
+        return [_substitute(v, f"{path}[{i}]", env, missing, secrets) for i, v in enumerate(value)]
     return value
+
+
+_SECRET_PATH = re.compile(r"llm\.(router\.api_key|providers\[\d+\]\.(api_key|headers\..+))")
+
+
+def _holds_secret(path: str) -> bool:
+    return _SECRET_PATH.fullmatch(path) is not None
+
+
+def _literal_secrets(value: Any, path: str, found: list[str]) -> None:
+    """api_key and header values written into the file itself (substituted or not)."""
+    if isinstance(value, str):
+        if _holds_secret(path):
+            found.append(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _literal_secrets(item, f"{path}.{key}", found)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _literal_secrets(item, f"{path}[{index}]", found)
 
 
 def _format_location(location: tuple[int | str, ...]) -> str:
@@ -237,6 +299,11 @@ def _format_location(location: tuple[int | str, ...]) -> str:
     for part in location:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "(top level)"
+
+
+def _model_of(annotation: Any) -> Any:
+    inner = getattr(annotation, "__args__", None)
+    return inner[0] if inner and hasattr(inner[0], "model_fields") else annotation
 
 
 def _allowed_keys(location: tuple[int | str, ...]) -> list[str]:
@@ -247,16 +314,47 @@ def _allowed_keys(location: tuple[int | str, ...]) -> list[str]:
         field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
         if field is None:
             return []
-        annotation = field.annotation
-        inner = getattr(annotation, "__args__", None)
-        model = inner[0] if inner and hasattr(inner[0], "model_fields") else annotation
+        model = _model_of(field.annotation)
     if hasattr(model, "model_fields"):
-        return sorted(
-            k
-            for k in model.model_fields
-            if k not in {"source", "key_variables", "missing_variables"}
-        )
+        return sorted(model.model_fields)
     return []
+
+
+def _field_at(location: tuple[int | str, ...]) -> FieldInfo | None:
+    model: Any = LLMSettings
+    field: FieldInfo | None = None
+    for part in location:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return None
+        model = _model_of(field.annotation)
+    return field
+
+
+def _allowed_range(location: tuple[int | str, ...]) -> str:
+    """`a whole number from 0 to 10`, `a number above 0 and at most 600`, from the field."""
+    field = _field_at(location)
+    if field is None:
+        return "a value in the allowed range"
+    bounds: dict[str, Any] = {}
+    for constraint in field.metadata:
+        for name in ("ge", "gt", "le", "lt"):
+            if getattr(constraint, name, None) is not None:
+                bounds[name] = getattr(constraint, name)
+    parts: list[str] = []
+    if "ge" in bounds:
+        parts.append(f"from {bounds['ge']}")
+    elif "gt" in bounds:
+        parts.append(f"above {bounds['gt']}")
+    if "le" in bounds:
+        parts.append(f"to {bounds['le']}" if "ge" in bounds else f"at most {bounds['le']}")
+    elif "lt" in bounds:
+        parts.append(f"below {bounds['lt']}")
+    joined = " ".join(parts) if "ge" in bounds else " and ".join(parts)
+    whole = int in (field.annotation, *getattr(field.annotation, "__args__", ()))
+    return f"{'a whole number' if whole else 'a number'} {joined}"
 
 
 def _explain(error: dict[str, Any]) -> str:
@@ -274,7 +372,11 @@ def _explain(error: dict[str, Any]) -> str:
     if kind == "value_error":
         message = str(error["msg"]).removeprefix("Value error, ")
         return f"{where}: {message}"
-    return f"{where}: {error['msg']} (got {error.get('input')!r}). Fix: correct the value"
+    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        return f"{where}: {error['input']!r} is out of range. Fix: use {_allowed_range(location)}"
+    shown = repr(error.get("input"))
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return f"{where}: {error['msg']} (got {shown}). Fix: correct the value"
 
 
 def parse_config(
@@ -290,19 +392,22 @@ def parse_config(
         raise ConfigError(
             f"{source}: the top-level key `llm:` is missing. Fix: start the file with `llm:`"
         )
-    unknown_top = sorted(set(raw) - {"llm"})
+    unknown_top = sorted(str(key) for key in raw if key != "llm")
     if unknown_top:
         raise ConfigError(
             f"{source}: {unknown_top[0]}: unknown top-level key. Fix: keep only `llm:`"
         )
     missing: list[tuple[str, str]] = []
-    substituted = _substitute(raw["llm"], "llm", env, missing)
+    secrets: list[str] = []
+    substituted = _substitute(raw["llm"], "llm", env, missing, secrets)
+    _literal_secrets(substituted, "llm", secrets)
+    redact = Redactor(secrets)
     try:
         settings = LLMSettings.model_validate(substituted)
     except ValidationError as error:
         problems = [_explain(dict(item)) for item in error.errors()]
         problems = [p if p.startswith("llm") else f"llm.{p}" for p in problems]
-        raise ConfigError(f"{source}: " + f"\n{source}: ".join(problems)) from None
+        raise ConfigError(redact(f"{source}: " + f"\n{source}: ".join(problems))) from None
 
     key_variables: dict[str, list[str]] = {}
     raw_providers = raw["llm"].get("providers") or []
@@ -334,6 +439,7 @@ def parse_config(
         source=source,
         key_variables=key_variables,
         missing_variables=sorted({name for _, name in needed}),
+        secrets=tuple(SecretStr(secret) for secret in dict.fromkeys(secrets)),
     )
 
 
@@ -351,6 +457,12 @@ def load_config(
         raise ConfigError(
             f"{file}: file not found. Fix: create it with `restack g llm-config`, or point "
             "LLM_ROUTER_CONFIG at your config"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: not UTF-8 text. Fix: save the file as UTF-8") from None
+    except OSError as error:
+        raise ConfigError(
+            f"{file}: cannot be read ({error.strerror}). Fix: check the path"
         ) from None
     try:
         raw = yaml.safe_load(text)

@@ -97,6 +97,29 @@ class LLMError(LLMRouterError):
         }
 
 
+class LocalTimeoutError(LLMError):
+    """Time ran out on our side before the provider could answer: the request deadline
+    (llm.router.request_deadline) or the wait for a free pooled connection. It says
+    nothing about the provider's health, so it never opens a circuit breaker."""
+
+    def __init__(self, provider: str, message: str) -> None:
+        super().__init__(LLMErrorType.TIMEOUT, provider, message, retryable=True)
+
+    @property
+    def counts_against_provider(self) -> bool:
+        return False
+
+
+class DeadlineExceededError(LocalTimeoutError):
+    """The request deadline ran out before an answer came (or before a provider's turn)."""
+
+    def __init__(self, provider: str, seconds: float, *, tried: bool = True) -> None:
+        what = "no answer before" if tried else "not tried: no time left before"
+        super().__init__(
+            provider, f"{what} the request deadline ({seconds:g}s, llm.router.request_deadline)"
+        )
+
+
 class AllProvidersFailedError(LLMError):
     """Every provider was tried (or skipped); `failures` holds each provider's last error."""
 

@@ -12,12 +12,18 @@ from types import TracebackType
 
 import httpx
 import structlog
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from ..common.settings import load_env, project_root
 from .breaker import BreakerState, CircuitBreaker, Clock
 from .config import RouterConfig, load_config
-from .errors import SKIP_PROVIDER, AllProvidersFailedError, LLMError, LLMErrorType
+from .errors import (
+    SKIP_PROVIDER,
+    AllProvidersFailedError,
+    DeadlineExceededError,
+    LLMError,
+    LLMErrorType,
+)
 from .metrics import (
     BREAKER_VALUES,
     ProviderSeries,
@@ -35,6 +41,17 @@ Sleep = Callable[[float], Awaitable[None]]
 log = structlog.get_logger("llm_router")
 
 
+class Deadline:
+    """The time left for one `chat()` call, shared by every retry and provider."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._ends = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self._ends - time.monotonic()
+
+
 def default_config_path() -> Path:
     """`$LLM_ROUTER_CONFIG`, else config/llm_router.yaml under the project root."""
     override = os.environ.get(CONFIG_ENV)
@@ -44,8 +61,9 @@ def default_config_path() -> Path:
 class LLMRouter:
     """Send chat requests to the configured providers with retries, fallback and breakers.
 
-    One router holds one pooled HTTP client: create it once per process, reuse it for
-    every call, and `await router.close()` when done (or use `async with`).
+    One router holds a pool of HTTP connections per provider: create it once per
+    process, reuse it for every call, and `await router.close()` when done (or use
+    `async with`).
     """
 
     def __init__(
@@ -68,18 +86,26 @@ class LLMRouter:
         self._max_attempts = settings.fallback.max_retries_per_provider + 1
         self._sleep = sleep
         router = settings.router
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(router.timeout, connect=router.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=router.max_connections,
-                max_keepalive_connections=router.max_keepalive_connections,
-            ),
-            transport=transport,
-        )
+        self.request_deadline = router.request_deadline
+        self._timeout = router.timeout
+        self._redact = self.config.redactor()
         self.providers: list[Provider] = [
-            build_provider(p, router, self.config.key_variables.get(p.name))
+            build_provider(p, router, self.config.key_variables.get(p.name), self._redact)
             for p in settings.active_providers
         ]
+        # One connection pool per provider: connections held by a provider that hangs
+        # must not starve the requests to the others (and trip their breakers).
+        self._clients = {
+            provider.name: httpx.AsyncClient(
+                timeout=httpx.Timeout(router.timeout, connect=router.connect_timeout),
+                limits=httpx.Limits(
+                    max_connections=router.max_connections,
+                    max_keepalive_connections=router.max_keepalive_connections,
+                ),
+                transport=transport,
+            )
+            for provider in self.providers
+        }
         breaker = settings.fallback.circuit_breaker
         self._breakers: dict[str, CircuitBreaker] = {}
         self._limiters: dict[str, RateLimiter] = {}
@@ -104,14 +130,23 @@ class LLMRouter:
     # ------------------------------------------------------------------ public API
 
     async def chat(self, request: LLMRequest) -> LLMResponse:
-        """Answer `request` from the first provider that can; raise LLMError otherwise."""
+        """Answer `request` from the first provider that can; raise LLMError otherwise.
+
+        The whole call, every retry and fallback included, ends within
+        `router.request_deadline` seconds of config/llm_router.yaml.
+        """
+        deadline = Deadline(self.request_deadline)
         candidates = self._candidates(request.model)
         failures: list[LLMError] = []
         attempts = 0
-        for provider in candidates:
+        for index, provider in enumerate(candidates):
+            if deadline.remaining() <= 0:
+                failures.append(DeadlineExceededError(provider.name, deadline.seconds, tried=False))
+                continue
             counter = [0]
+            last = index == len(candidates) - 1
             try:
-                response = await self._with_retries(provider, request, counter)
+                response = await self._with_retries(provider, request, counter, deadline, last)
             except LLMError as error:
                 attempts += counter[0]
                 failures.append(error)
@@ -131,8 +166,12 @@ class LLMRouter:
     def circuit_states(self) -> dict[str, BreakerState]:
         return {name: breaker.state for name, breaker in self._breakers.items()}
 
+    def breaker(self, provider: str) -> CircuitBreaker:
+        """The circuit breaker of one provider (for health checks and tests)."""
+        return self._breakers[provider]
+
     async def close(self) -> None:
-        await self.client.aclose()
+        await asyncio.gather(*(client.aclose() for client in self._clients.values()))
 
     async def __aenter__(self) -> LLMRouter:
         return self
@@ -185,26 +224,58 @@ class LLMRouter:
         jitter = random.uniform(0, self._retry.jitter_seconds)
         return float(min(backoff, self._retry.max_seconds) + jitter)
 
+    def _attempt_timeout(self, provider: Provider) -> float:
+        return provider.config.timeout or self._timeout
+
     async def _with_retries(
-        self, provider: Provider, request: LLMRequest, counter: list[int]
+        self,
+        provider: Provider,
+        request: LLMRequest,
+        counter: list[int],
+        deadline: Deadline,
+        last: bool,
     ) -> LLMResponse:
+        breaker = self._breakers[provider.name]
+        # With providers still to try, a retry must leave time for a whole attempt;
+        # otherwise the time is better spent on the next provider.
+        reserve = 0.0 if last else self._attempt_timeout(provider)
+
+        def stop(state: RetryCallState) -> bool:
+            if state.attempt_number >= self._max_attempts:
+                return True
+            if breaker.state is not BreakerState.CLOSED:
+                return True  # our failures opened it: report them instead of waiting
+            left = deadline.remaining() - state.upcoming_sleep
+            return left <= 0 or left < reserve
+
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
+            stop=stop,
             retry=retry_if_exception(self._should_retry),
             wait=self._wait,
             sleep=self._sleep,
             reraise=True,
         )
+        failed: LLMError | None = None
         async for attempt in retrying:
             with attempt:
                 counter[0] += 1
-                return await self._attempt(provider, request, counter[0])
+                try:
+                    return await self._attempt(provider, request, counter[0], deadline)
+                except LLMError as error:
+                    if error.error_type is LLMErrorType.CIRCUIT_OPEN and failed is not None:
+                        # Opened by concurrent failures while we waited: the cause is ours.
+                        raise failed from None
+                    failed = error
+                    raise
         raise AssertionError("unreachable: tenacity either returns or reraises")
 
-    async def _attempt(self, provider: Provider, request: LLMRequest, number: int) -> LLMResponse:
+    async def _attempt(
+        self, provider: Provider, request: LLMRequest, number: int, deadline: Deadline
+    ) -> LLMResponse:
         name, model = provider.name, provider.model
         breaker = self._breakers[name]
-        if not breaker.allow():
+        permit = breaker.acquire()
+        if permit is None:
             raise LLMError(
                 LLMErrorType.CIRCUIT_OPEN,
                 name,
@@ -216,7 +287,7 @@ class LLMRouter:
         estimated = estimate_prompt_tokens(request) if limiter.active else 0
         wait = limiter.try_acquire(estimated)
         if wait > 0:
-            breaker.release()
+            breaker.release(permit)
             llm_requests_total.labels(name, model, "throttled").inc()
             raise LLMError(
                 LLMErrorType.RATE_LIMIT,
@@ -226,14 +297,16 @@ class LLMRouter:
                 retry_after=wait,
             )
         started = time.perf_counter()
+        # Every way out of the call settles the permit, so no breaker waits forever
+        # on a trial that was cancelled or crashed.
         try:
-            response = await provider.complete(self.client, request)
+            response = await self._send(provider, request, deadline)
         except LLMError as error:
-            elapsed = time.perf_counter() - started
             if error.counts_against_provider:
-                breaker.record_failure()
+                breaker.record_failure(permit)
             else:
-                breaker.release()
+                breaker.release(permit)
+            elapsed = time.perf_counter() - started
             llm_requests_total.labels(name, model, error.error_type.value).inc()
             self._series[name].duration.observe(elapsed)
             log.warning(
@@ -247,8 +320,11 @@ class LLMRouter:
                 duration_ms=round(elapsed * 1000, 1),
             )
             raise
+        except BaseException:
+            breaker.release(permit)
+            raise
+        breaker.record_success(permit)
         elapsed = time.perf_counter() - started
-        breaker.record_success()
         prompt_tokens = response.usage.get("prompt_tokens", 0)
         completion_tokens = response.usage.get("completion_tokens", 0)
         limiter.settle(estimated, prompt_tokens + completion_tokens)
@@ -272,3 +348,16 @@ class LLMRouter:
             duration_ms=round(elapsed * 1000, 1),
         )
         return response
+
+    async def _send(
+        self, provider: Provider, request: LLMRequest, deadline: Deadline
+    ) -> LLMResponse:
+        """One request to one provider, cut short when the request deadline runs out."""
+        cut = asyncio.timeout(max(0.0, deadline.remaining()))
+        try:
+            async with cut:
+                return await provider.complete(self._clients[provider.name], request)
+        except TimeoutError:
+            if not cut.expired():
+                raise
+            raise DeadlineExceededError(provider.name, deadline.seconds) from None

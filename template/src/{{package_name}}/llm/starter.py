@@ -13,14 +13,16 @@ llm:
 
 _DIRECT = """\
     backend: direct  # call providers directly; `kong` sends every call through Kong AI Gateway
-    timeout: 30  # seconds per request
+    timeout: 30  # seconds per attempt
+    request_deadline: 45  # seconds for a whole call, every retry and fallback included
 """
 
 _KONG = """\
     backend: kong  # every provider below is a Kong ai-proxy route (OpenAI format in and out)
     url: "${KONG_GATEWAY_URL:-http://localhost:8000}"
     api_key: "${KONG_API_KEY:-}"  # only if the routes use key-auth
-    timeout: 30  # seconds per request
+    timeout: 30  # seconds per attempt
+    request_deadline: 45  # seconds for a whole call, every retry and fallback included
 """
 
 _FEATURES = """\

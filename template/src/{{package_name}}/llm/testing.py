@@ -8,8 +8,12 @@
 Without faults they answer like the mock provider (echo the prompt; call offered tools,
 then answer from their results). Faults: HTTP statuses with the provider's own error
 body (500/502/503/529, 429 with Retry-After), a hang past the client's timeout,
-malformed JSON, a 200 with an error body, a content-filter/refusal answer, and a body
-with missing fields. Also runnable as a process, for benchmarks or manual tests:
+malformed JSON, a 200 with an error body, a content-filter/refusal answer, a body
+with missing fields, and any 200 body you give (`Fault.body`, `odd_bodies(wire)`).
+A wrong key gets a 401 whose message echoes the key it was sent, as some servers do.
+`FaultMix` draws a random fault per request, for chaos tests; `serve_in_thread` runs a
+server for synchronous callers (CLI tests). Also runnable as a process, for
+benchmarks or manual tests:
 
     python -m <package>.llm.testing --wire openai --port 8099
 """
@@ -20,8 +24,11 @@ import argparse
 import asyncio
 import contextlib
 import json
+import random
+import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
@@ -31,7 +38,9 @@ from .providers.anthropic import to_anthropic_tool_choice
 from .providers.mock import mock_reply, tool_calls_as_openai
 
 Wire = Literal["openai", "anthropic", "kong"]
-FaultKind = Literal["status", "hang", "malformed", "error_body", "refusal", "missing_fields"]
+FaultKind = Literal[
+    "status", "hang", "malformed", "error_body", "refusal", "missing_fields", "body"
+]
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class Fault:
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    content: bytes = b""
 
     @classmethod
     def http(cls, status: int, retry_after: float | None = None) -> Fault:
@@ -65,6 +75,138 @@ class Fault:
     @classmethod
     def missing_fields(cls) -> Fault:
         return cls("missing_fields")
+
+    @classmethod
+    def body(cls, content: bytes | str | Any, status: int = 200) -> Fault:
+        """Answer with exactly this body: bytes or text as given, anything else as JSON."""
+        if isinstance(content, str):
+            content = content.encode()
+        elif not isinstance(content, bytes):
+            content = json.dumps(content).encode()
+        return cls("body", status=status, content=content)
+
+
+def odd_bodies(wire: Wire) -> list[bytes]:
+    """200 bodies a broken or misconfigured server might send, each wrong for `wire`."""
+    good: dict[str, Any]
+    if wire == "anthropic":
+        good = {
+            "type": "message",
+            "content": [{"type": "text", "text": "hi"}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 3, "output_tokens": 1},
+        }
+        wrong_shapes: list[Any] = [
+            {**good, "content": "hi"},
+            {**good, "content": [{"type": "text", "text": 5}]},
+            {**good, "content": [{"type": "tool_use", "id": 1, "name": None}]},
+            {**good, "content": ["hi"]},
+            {**good, "stop_reason": 7},
+            {**good, "usage": {"input_tokens": "abc"}},
+            {**good, "usage": [1, 2]},
+        ]
+    else:
+        message = {"role": "assistant", "content": "hi"}
+        good = {
+            "choices": [{"message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1},
+        }
+        wrong_shapes = [
+            {"choices": [{"message": "hi"}]},
+            {"choices": [{"message": {**message, "content": 5}}]},
+            {"choices": "hi"},
+            {"choices": []},
+            {"choices": [None]},
+            {**good, "usage": {"prompt_tokens": "abc"}},
+            {**good, "usage": [1, 2]},
+            {**good, "usage": {"prompt_tokens": -4}},
+            {"choices": [{"message": {**message, "tool_calls": [{"id": "c", "function": 5}]}}]},
+            {
+                "choices": [
+                    {
+                        "message": {
+                            **message,
+                            "tool_calls": [
+                                {"id": "c", "function": {"name": "f", "arguments": "[1]"}}
+                            ],
+                        }
+                    }
+                ]
+            },
+        ]
+    return [
+        b"",
+        b"<html><body>502 Bad Gateway</body></html>",
+        b'{"id": "cut", "choices": [ {"mess',
+        b"[" * 100_000,  # deeper than any JSON parser recurses
+        b"null",
+        b"42",
+        b'"hi"',
+        b"[1, 2]",
+        b"{}",
+        *(json.dumps(shape).encode() for shape in wrong_shapes),
+    ]
+
+
+class FaultMix:
+    """A random fault (or None: answer normally) per request, for chaos tests.
+
+    Rates are probabilities per request; a 429 burst answers the next `burst_length`
+    requests with 429 and a Retry-After. Seeded, so a run can be repeated.
+    """
+
+    def __init__(
+        self,
+        wire: Wire,
+        *,
+        server_error: float = 0.0,
+        hang: float = 0.0,
+        malformed: float = 0.0,
+        error_body: float = 0.0,
+        rate_limit_burst: float = 0.0,
+        burst_length: int = 5,
+        retry_after: float = 0.05,
+        hang_seconds: float = 5.0,
+        seed: int = 0,
+    ) -> None:
+        self.rates = (server_error, hang, malformed, error_body, rate_limit_burst)
+        self.burst_length = burst_length
+        self.retry_after = retry_after
+        self.hang_seconds = hang_seconds
+        self._random = random.Random(seed)
+        self._bodies = odd_bodies(wire)
+        self._burst_left = 0
+        self.counts: dict[str, int] = {}
+
+    def __call__(self) -> Fault | None:
+        fault, name = self._draw()
+        self.counts[name] = self.counts.get(name, 0) + 1
+        return fault
+
+    def _draw(self) -> tuple[Fault | None, str]:
+        if self._burst_left > 0:
+            self._burst_left -= 1
+            return Fault.http(429, retry_after=self.retry_after), "429"
+        roll = self._random.random()
+        name = "ok"
+        kinds = ("5xx", "hang", "malformed", "error_body", "429")
+        for kind, rate in zip(kinds, self.rates, strict=True):
+            if roll < rate:
+                name = kind
+                break
+            roll -= rate
+        if name == "ok":
+            return None, name
+        if name == "5xx":
+            return Fault.http(self._random.choice([500, 502, 503, 529])), name
+        if name == "hang":
+            return Fault.hang(self.hang_seconds), name
+        if name == "malformed":
+            return Fault.body(self._random.choice(self._bodies)), name
+        if name == "error_body":
+            return Fault.error_body(), name
+        self._burst_left = self.burst_length - 1
+        return Fault.http(429, retry_after=self.retry_after), name
 
 
 @dataclass
@@ -106,9 +248,14 @@ class FakeLLMServer:
         self.api_key = api_key
         self.kong_model = kong_model
         self.requests: list[RecordedRequest] = []
+        self.arrived = 0
         self._faults: deque[Fault] = deque()
+        # Asked for a fault whenever none is queued (e.g. a FaultMix).
+        self.fault_source: Callable[[], Fault | None] | None = None
+        self._arrivals = asyncio.Condition()
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
         self.record = True
 
     # ------------------------------------------------------------------ control
@@ -130,6 +277,11 @@ class FakeLLMServer:
     def clear_faults(self) -> None:
         self._faults.clear()
 
+    async def wait_for_requests(self, count: int) -> None:
+        """Return once `count` requests have arrived (wrap in `asyncio.timeout` to bound)."""
+        async with self._arrivals:
+            await self._arrivals.wait_for(lambda: self.arrived >= count)
+
     async def start(self) -> FakeLLMServer:
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -141,6 +293,9 @@ class FakeLLMServer:
         self._server.close()
         for writer in list(self._connections):
             writer.close()
+        for handler in list(self._handlers):
+            handler.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._server.wait_closed(), timeout=2)
         self._server = None
@@ -160,6 +315,9 @@ class FakeLLMServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._connections.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -178,6 +336,9 @@ class FakeLLMServer:
                     body = None
                 if self.record:
                     self.requests.append(RecordedRequest(method, path, headers, body))
+                async with self._arrivals:
+                    self.arrived += 1
+                    self._arrivals.notify_all()
                 status, extra, payload = await self._answer(path, headers, body)
                 reason = _REASONS.get(status, "Error")
                 response_headers = {
@@ -192,24 +353,34 @@ class FakeLLMServer:
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            # Stopped mid-answer (e.g. during a hang): end quietly, since asyncio would
+            # report a cancelled connection handler as an error.
+            pass
         finally:
             self._connections.discard(writer)
+            self._handlers.discard(task)
             writer.close()
 
     async def _answer(
         self, path: str, headers: dict[str, str], body: Any
     ) -> tuple[int, dict[str, str], bytes]:
-        fault = self._faults.popleft() if self._faults else None
+        if self._faults:
+            fault: Fault | None = self._faults.popleft()
+        else:
+            fault = self.fault_source() if self.fault_source is not None else None
         if fault is not None and fault.kind == "hang":
             await asyncio.sleep(fault.seconds)
         if self.api_key is not None and not self._authorized(headers):
-            return self._error(401, "invalid x-api-key / bearer token")
+            return self._error(401, f"Incorrect API key provided: {self._presented(headers)}")
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return self._error(400, "messages: field required")
         if fault is not None and fault.kind == "status":
             return self._error(fault.status, "injected failure", fault.headers)
         if fault is not None and fault.kind == "malformed":
             return 200, {}, b'{"id": "broken", "choices": [ {"mess'
+        if fault is not None and fault.kind == "body":
+            return fault.status, {}, fault.content
         if fault is not None and fault.kind == "error_body":
             if self.wire == "anthropic":
                 error = {"type": "error", "error": {"type": "api_error", "message": "injected"}}
@@ -224,12 +395,15 @@ class FakeLLMServer:
         extra = {"x-kong-llm-model": self.kong_model} if self.wire == "kong" else {}
         return 200, extra, json.dumps(self._openai(body, refusal)).encode()
 
-    def _authorized(self, headers: dict[str, str]) -> bool:
+    def _presented(self, headers: dict[str, str]) -> str:
         if self.wire == "anthropic":
-            return headers.get("x-api-key") == self.api_key
+            return headers.get("x-api-key", "")
         if self.wire == "kong":
-            return headers.get("apikey") == self.api_key
-        return headers.get("authorization") == f"Bearer {self.api_key}"
+            return headers.get("apikey", "")
+        return headers.get("authorization", "").removeprefix("Bearer ")
+
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        return self._presented(headers) == self.api_key
 
     def _error(
         self, status: int, message: str, headers: dict[str, str] | None = None
@@ -336,6 +510,23 @@ class FakeLLMServer:
             "stop_sequence": None,
             "usage": {"input_tokens": prompt, "output_tokens": estimate_tokens(text or "x")},
         }
+
+
+@contextlib.contextmanager
+def serve_in_thread(server: FakeLLMServer) -> Iterator[FakeLLMServer]:
+    """Run `server` on its own event loop in a daemon thread (for synchronous callers)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=10)
+        yield server
+    finally:
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
 
 
 async def _serve_forever(wire: Wire, port: int, record: bool) -> None:

@@ -9,7 +9,15 @@ import httpx
 
 from ..errors import LLMErrorType
 from ..models import FinishReason, LLMRequest, LLMResponse, ToolCall, usage
-from .base import HTTPProvider
+from .base import (
+    HTTPProvider,
+    MalformedBodyError,
+    as_dict,
+    as_text,
+    error_text,
+    token_count,
+    tool_arguments,
+)
 
 _STOP: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -96,9 +104,12 @@ class AnthropicProvider(HTTPProvider):
         return f"{self.config.url}/v1/messages"
 
     def headers(self) -> dict[str, str]:
-        headers = {**self.config.headers, "anthropic-version": self.config.anthropic_version}
-        if self.config.api_key:
-            headers["x-api-key"] = self.config.api_key
+        headers = {
+            **self.config.header_values(),
+            "anthropic-version": self.config.anthropic_version,
+        }
+        if self.config.key:
+            headers["x-api-key"] = self.config.key
         return headers
 
     def body(self, request: LLMRequest) -> dict[str, Any]:
@@ -126,43 +137,37 @@ class AnthropicProvider(HTTPProvider):
         return body
 
     def parse(self, data: dict[str, Any], response: httpx.Response) -> LLMResponse:
-        if data.get("type") == "error" or "error" in data:
-            error = data.get("error")
-            message = error.get("message") if isinstance(error, dict) else error
-            raise self.error(LLMErrorType.LLM_ERROR, f"200 with an error body: {message}", False)
+        if data.get("type") == "error" or data.get("error") is not None:
+            detail = error_text(data.get("error"))
+            raise self.error(LLMErrorType.LLM_ERROR, f"200 with an error body: {detail}", False)
         blocks = data.get("content")
         stop = data.get("stop_reason")
-        if not isinstance(blocks, list) or stop is None:
-            raise self.error(
-                LLMErrorType.MALFORMED_RESPONSE,
-                "the response has no content list or stop_reason",
-                False,
-            )
+        if not isinstance(blocks, list) or not isinstance(stop, str):
+            raise MalformedBodyError("the response has no content list or stop_reason")
         if stop == "refusal":
             raise self.error(LLMErrorType.CONTENT_FILTER, "the model refused (refusal)", False)
         texts: list[str] = []
         tool_calls: list[ToolCall] = []
-        for block in blocks:
-            if not isinstance(block, dict):
-                continue
+        for index, block in enumerate(blocks):
+            where = f"content[{index}]"
+            block = as_dict(block, where)
             if block.get("type") == "text":
-                texts.append(str(block.get("text", "")))
+                texts.append(as_text(block.get("text"), f"{where}.text"))
             elif block.get("type") == "tool_use":
-                if "id" not in block or "name" not in block:
-                    raise self.error(
-                        LLMErrorType.MALFORMED_RESPONSE, "a tool_use block has no id/name", False
-                    )
-                tool_calls.append(
-                    ToolCall(id=block["id"], name=block["name"], arguments=block.get("input") or {})
-                )
-        raw_usage = data.get("usage") or {}
+                call_id, name = block.get("id"), block.get("name")
+                if not isinstance(call_id, str) or not isinstance(name, str) or not name:
+                    raise MalformedBodyError(f"{where} (tool_use) has no id or name")
+                arguments = tool_arguments(block.get("input"), f"{where}.input")
+                tool_calls.append(ToolCall(id=call_id, name=name, arguments=arguments))
+        raw_usage = data.get("usage")
+        model = data.get("model")
         return LLMResponse(
             content="".join(texts),
-            model=str(data.get("model") or self.model),
+            model=model if isinstance(model, str) and model else self.model,
             usage=usage(
-                int(raw_usage.get("input_tokens") or 0), int(raw_usage.get("output_tokens") or 0)
+                token_count(raw_usage, "input_tokens"), token_count(raw_usage, "output_tokens")
             ),
             provider=self.name,
             tool_calls=tool_calls,
-            finish_reason="tool_calls" if tool_calls else _STOP.get(str(stop), "other"),
+            finish_reason="tool_calls" if tool_calls else _STOP.get(stop, "other"),
         )

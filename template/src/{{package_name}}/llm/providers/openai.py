@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
@@ -10,7 +9,17 @@ import httpx
 from ..config import ProviderConfig, RouterSettings
 from ..errors import LLMErrorType
 from ..models import FinishReason, LLMRequest, LLMResponse, ToolCall, usage
-from .base import HTTPProvider
+from ..redaction import NO_SECRETS, Redactor
+from .base import (
+    HTTPProvider,
+    MalformedBodyError,
+    as_dict,
+    as_list,
+    as_text,
+    error_text,
+    token_count,
+    tool_arguments,
+)
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -25,9 +34,9 @@ class OpenAIProvider(HTTPProvider):
         return f"{self.config.url}/chat/completions"
 
     def headers(self) -> dict[str, str]:
-        headers = dict(self.config.headers)
-        if self.config.api_key:
-            headers["authorization"] = f"Bearer {self.config.api_key}"
+        headers = self.config.header_values()
+        if self.config.key:
+            headers["authorization"] = f"Bearer {self.config.key}"
         return headers
 
     def body(self, request: LLMRequest) -> dict[str, Any]:
@@ -43,53 +52,51 @@ class OpenAIProvider(HTTPProvider):
                 body["tool_choice"] = request.tool_choice
         return body
 
-    def served_model(self, data: dict[str, Any], response: httpx.Response) -> str:
-        return str(data.get("model") or self.model)
-
     def parse(self, data: dict[str, Any], response: httpx.Response) -> LLMResponse:
-        if "error" in data and not data.get("choices"):
-            error = data["error"]
-            message = error.get("message") if isinstance(error, dict) else error
-            raise self.error(LLMErrorType.LLM_ERROR, f"200 with an error body: {message}", False)
-        try:
-            choice = data["choices"][0]
-            message = choice["message"]
-            reason = choice.get("finish_reason") or "stop"
-        except (KeyError, IndexError, TypeError):
-            raise self.error(
-                LLMErrorType.MALFORMED_RESPONSE,
-                "the response has no choices[0].message",
-                False,
-            ) from None
-        if reason == "content_filter" or message.get("refusal"):
-            why = message.get("refusal") or "finish_reason content_filter"
+        if data.get("error") is not None and not data.get("choices"):
+            detail = error_text(data["error"])
+            raise self.error(LLMErrorType.LLM_ERROR, f"200 with an error body: {detail}", False)
+        choices = as_list(data.get("choices"), "choices")
+        if not choices:
+            raise MalformedBodyError("the response has no choices")
+        choice = as_dict(choices[0], "choices[0]")
+        message = as_dict(choice.get("message"), "choices[0].message")
+        reason = as_text(choice.get("finish_reason"), "choices[0].finish_reason") or "stop"
+        refusal = message.get("refusal")
+        if reason == "content_filter" or refusal:
+            why = refusal if isinstance(refusal, str) else "finish_reason content_filter"
             raise self.error(LLMErrorType.CONTENT_FILTER, f"the model refused: {why}", False)
         tool_calls = []
-        for call in message.get("tool_calls") or []:
-            try:
-                function = call["function"]
-                arguments = json.loads(function.get("arguments") or "{}")
-                tool_calls.append(
-                    ToolCall(id=call["id"], name=function["name"], arguments=arguments)
-                )
-            except (KeyError, TypeError, ValueError):
-                raise self.error(
-                    LLMErrorType.MALFORMED_RESPONSE,
-                    "a tool call has no id/name or its arguments are not JSON",
-                    False,
-                ) from None
-        raw_usage = data.get("usage") or {}
+        for index, call in enumerate(as_list(message.get("tool_calls"), "message.tool_calls")):
+            where = f"message.tool_calls[{index}]"
+            call = as_dict(call, where)
+            function = as_dict(call.get("function"), f"{where}.function")
+            call_id, name = call.get("id"), function.get("name")
+            if not isinstance(call_id, str) or not isinstance(name, str) or not name:
+                raise MalformedBodyError(f"{where} has no id or function name")
+            arguments = tool_arguments(function.get("arguments"), f"{where}.function.arguments")
+            tool_calls.append(ToolCall(id=call_id, name=name, arguments=arguments))
+        raw_usage = data.get("usage")
+        model = data.get("model")
         return LLMResponse(
-            content=message.get("content") or "",
-            model=self.served_model(data, response),
+            content=_content(message.get("content")),
+            model=model if isinstance(model, str) and model else self.model,
             usage=usage(
-                int(raw_usage.get("prompt_tokens") or 0),
-                int(raw_usage.get("completion_tokens") or 0),
+                token_count(raw_usage, "prompt_tokens"),
+                token_count(raw_usage, "completion_tokens"),
             ),
             provider=self.name,
             tool_calls=tool_calls,
             finish_reason="tool_calls" if tool_calls else _FINISH.get(reason, "other"),
         )
+
+
+def _content(content: Any) -> str:
+    """A message's text: a string, or (some compatible servers) a list of text parts."""
+    if isinstance(content, list):
+        parts = [as_dict(part, "message.content[]") for part in content]
+        return "".join(as_text(part.get("text"), "message.content[].text") for part in parts)
+    return as_text(content, "message.content")
 
 
 class KongProvider(OpenAIProvider):
@@ -104,8 +111,9 @@ class KongProvider(OpenAIProvider):
         config: ProviderConfig,
         key_variables: list[str] | None,
         router: RouterSettings,
+        redact: Redactor = NO_SECRETS,
     ) -> None:
-        super().__init__(config, key_variables)
+        super().__init__(config, key_variables, redact)
         self.router = router
 
     @property
@@ -117,10 +125,12 @@ class KongProvider(OpenAIProvider):
         return f"{self.endpoint}/{route.lstrip('/')}"
 
     def headers(self) -> dict[str, str]:
-        headers = dict(self.config.headers)
-        if self.router.api_key:
-            headers[self.router.api_key_header] = self.router.api_key
+        headers = self.config.header_values()
+        if self.router.key:
+            headers[self.router.api_key_header] = self.router.key
         return headers
 
-    def served_model(self, data: dict[str, Any], response: httpx.Response) -> str:
-        return response.headers.get("x-kong-llm-model") or super().served_model(data, response)
+    def parse(self, data: dict[str, Any], response: httpx.Response) -> LLMResponse:
+        result = super().parse(data, response)
+        served = response.headers.get("x-kong-llm-model")
+        return result.model_copy(update={"model": served}) if served else result
