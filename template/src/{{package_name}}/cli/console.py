@@ -7,6 +7,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 # Output that is not a terminal (CI logs, pipes, tests) keeps whole names and paths
 # instead of being cut to the 80 columns rich assumes there.
@@ -17,7 +18,8 @@ errors = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPE_WIDTH
 
 def fail(message: str, *, fix: str | None = None, code: int = 1) -> NoReturn:
     """Print what went wrong (and how to fix it) to stderr and exit with `code`."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    # soft_wrap: one line per message however long, so logs and greps keep it whole.
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if fix:
-        errors.print(f"[bold]fix:[/] {fix}", highlight=False)
+        errors.print(f"[bold]fix:[/] {escape(fix)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)

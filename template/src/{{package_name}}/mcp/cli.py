@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -16,12 +17,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from ..cli.changes import FileChange, Force, Pretend, Skip, change, write_options
 from ..cli.checks import Check, Status
 from ..cli.components import Component
 from ..cli.console import console, fail
-from ..cli.generate import generate
+from ..cli.generate import component_name, generate
 from ..cli.template import TemplateError, template_source
-from ..common.naming import InvalidNameError, check_component_name
+from ..common.naming import InvalidNameError
 from ..common.observability import configure_logging
 from ..common.settings import project_root
 from .client import FastMCPClient, FastMCPServerManager, ToolClientPool, ToolError
@@ -95,21 +97,47 @@ def server_entry(
     return entry
 
 
-def register_server(path: Path, entry: CommentedMap) -> bool:
-    """Add `entry` to config/tools.yaml; False (and no write) when it is already there."""
-    document = read_registry(path)
+def registry_with(document: CommentedMap, entry: CommentedMap, path: Path) -> str:
+    """The text of config/tools.yaml with `entry` added, or replacing the server of its name."""
     servers = document["fastmcp"]["servers"]
-    if any(server.get("name") == entry["name"] for server in servers):
-        return False
-    servers.append(entry)
-    if len(servers) > 1:  # a blank line between entries, as in the shipped file
-        servers.yaml_set_comment_before_after_key(len(servers) - 1, before="\n", indent=4)
+    index = next((i for i, s in enumerate(servers) if s.get("name") == entry["name"]), None)
+    if index is None:
+        servers.append(entry)
+        if len(servers) > 1:  # a blank line between entries, as in the shipped file
+            servers.yaml_set_comment_before_after_key(len(servers) - 1, before="\n", indent=4)
+    else:
+        servers[index] = entry
     buffer = io.StringIO()
     _yaml().dump(document, buffer)
     parse_tools_config(YAML(typ="safe").load(buffer.getvalue()), str(path))
+    return buffer.getvalue()
+
+
+def register_server(path: Path, entry: CommentedMap) -> bool:
+    """Add `entry` to config/tools.yaml; False (and no write) when it is already there."""
+    document = read_registry(path)
+    if any(server.get("name") == entry["name"] for server in document["fastmcp"]["servers"]):
+        return False
+    text = registry_with(document, entry, path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return True
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def registry_change(root: Path, document: CommentedMap, entry: CommentedMap) -> FileChange:
+    """config/tools.yaml with the server registered: identical when the same entry is there,
+    a clash when a server of that name is configured differently."""
+    path, relative = root / TOOLS_CONFIG, TOOLS_CONFIG.as_posix()
+    name = entry["name"]
+    existing = next((s for s in document["fastmcp"]["servers"] if s.get("name") == name), None)
+    if existing is not None and _plain(existing) == _plain(entry):
+        return change(root, relative, path.read_bytes(), edit=True)
+    clash = f"server '{name}' is already in {relative} with other settings" if existing else ""
+    return change(root, relative, registry_with(document, entry, path), edit=True, clash=clash)
 
 
 def tool_server(
@@ -120,44 +148,47 @@ def tool_server(
     autostart: bool = typer.Option(
         True, "--autostart/--no-autostart", help="Start and supervise it with the service"
     ),
+    force: Force = False,
+    skip: Skip = False,
+    pretend: Pretend = False,
 ) -> None:
     """Generate an MCP tool server with two sample tools and its test; register it."""
+    options = write_options(force, skip, pretend)
     if transport not in ("stdio", "http"):
         fail(f"Unknown transport '{transport}'.", fix="Use --transport stdio or http.", code=2)
     try:
-        module = check_component_name(name, "tool-server")
+        module = component_name(name, "tool-server")
     except InvalidNameError as error:
         fail(str(error), code=2)
-    path = project_root() / TOOLS_CONFIG
+    root = project_root()
     try:
-        document = read_registry(path)
+        document = read_registry(root / TOOLS_CONFIG)
         package = template_source().package_name
     except ToolsConfigError as error:
         fail(str(error), fix=f"Repair {TOOLS_CONFIG} first; nothing was generated.", code=2)
     except TemplateError as error:
         fail(str(error))
     servers = document["fastmcp"]["servers"]
-    if any(server.get("name") == module for server in servers):
-        fail(
-            f"A tool server named '{module}' is already in {TOOLS_CONFIG}.",
-            fix="Pick another name, or remove that entry first.",
-            code=2,
-        )
-    entry = server_entry(module, f"{package}.tools.{module}_mcp", transport, autostart, servers)
+    others = [server for server in servers if server.get("name") != module]
+    entry = server_entry(module, f"{package}.tools.{module}_mcp", transport, autostart, others)
+    current = next((server for server in servers if server.get("name") == module), None)
+    if current is not None and transport == "http" and current.get("url"):
+        entry["url"] = current["url"]  # a regenerated server keeps its port
     flag = "" if autostart else " --no-autostart"
     option = " --transport http" if transport == "http" else ""
-    generate(
+    written = generate(
         "tool-server",
         name,
         f"restack g tool-server {name}{option}{flag}",
         {"transport": transport},
+        options=options,
+        extra=[registry_change(root, document, entry)],
     )
-    register_server(path, entry)
-    console.print(f"  [green]update[/]  {TOOLS_CONFIG} (server '{module}')")
-    console.print(
-        f'Agents call it with call_tool(server="{module}", tool=...). '
-        f"Try it: `restack test:tools --server {module}`."
-    )
+    if written and not options.pretend:
+        console.print(
+            f'Agents call it with call_tool(server="{module}", tool=...). '
+            f"Try it: `restack test:tools --server {module}`."
+        )
 
 
 # ------------------------------------------------------------------ checks and smoke tests
@@ -302,7 +333,7 @@ def register(app: typer.Typer, generators: typer.Typer) -> None:
     app.command("test:tools")(test_tools)
 
 
-def check_server_references(servers: list[str]) -> None:
+def check_server_references(servers: list[str], may_write: bool = False) -> None:
     """Refuse tool servers that config/tools.yaml does not define (for `g agent --tools`)."""
     try:
         known = [server.name for server in load_tools_config().servers]

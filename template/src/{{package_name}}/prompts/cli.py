@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
+from ..cli.changes import Force, Pretend, Skip, carry_out, change, summary, write_options
 from ..cli.checks import Check
 from ..cli.components import Component
 from ..cli.console import console, fail
+from ..cli.generate import component_name
+from ..common.naming import InvalidNameError
 from ..common.settings import project_root
 from .loader import (
     DEFAULT_CONFIG,
@@ -23,7 +27,7 @@ from .loader import (
     parse_prompt_file,
     split_frontmatter,
 )
-from .scaffold import PromptScaffoldError, create_prompt_version
+from .scaffold import PromptScaffoldError, create_prompt_version, plan_prompt_version
 from .versions import is_valid_version, sort_versions
 
 prompts_app = typer.Typer(help="See what the prompt registry resolves.", no_args_is_help=True)
@@ -91,23 +95,45 @@ def generate_prompt(
     version: str = typer.Option(..., "--version", help="Semantic version, e.g. 1.0.0"),
     model: str | None = typer.Option(None, "--model", help="Default model in the frontmatter"),
     description: str | None = typer.Option(None, "--description", help="What the prompt does"),
+    force: Force = False,
+    skip: Skip = False,
+    pretend: Pretend = False,
 ) -> None:
     """Create prompts/<name>/v<version>.md and register it in config/prompts.yaml."""
+    options = write_options(force, skip, pretend)
+    root = project_root()
     try:
-        created = create_prompt_version(
-            project_root(), name, version, model=model, description=description
-        )
-    except PromptScaffoldError as error:
+        component_name(name, "prompt")
+        plan = plan_prompt_version(root, name, version, model=model, description=description)
+    except (InvalidNameError, PromptScaffoldError) as error:
         fail(str(error), code=2)
-    source = f" (copied from {created.based_on})" if created.based_on else ""
-    console.print(f"  [green]create[/]  {created.path}{source}")
-    console.print(f"  [green]update[/]  {DEFAULT_CONFIG}")
-    if created.latest_moved:
-        console.print(f"Prompt {created.key} {created.version} registered; latest is now it.")
+    prompt_file = change(root, plan.path, plan.text)
+    differs = prompt_file.current not in (None, prompt_file.content)
+    if plan.published and differs:
+        prompt_file = replace(
+            prompt_file,
+            note=f"prompt '{plan.key}' already has version {plan.version}; published versions "
+            f"never change: pick a version above {plan.highest}",
+        )
+    elif differs:
+        prompt_file = replace(prompt_file, note=f"not registered in {DEFAULT_CONFIG}")
+    elif plan.based_on:
+        prompt_file = replace(prompt_file, note=f"copied from {plan.based_on}")
+    registry = change(root, DEFAULT_CONFIG.as_posix(), plan.registry, edit=True)
+    decided = carry_out(root, [prompt_file, registry], options)
+    unchanged = summary(decided, options)
+    if unchanged:
+        console.print(unchanged)
+    elif options.pretend:
+        return
+    elif plan.published:
+        console.print(f"Prompt {plan.key} {plan.version} rewritten.")
+    elif plan.latest_moved:
+        console.print(f"Prompt {plan.key} {plan.version} registered; latest is now it.")
     else:
         console.print(
-            f"Prompt {created.key} {created.version} registered; latest stays "
-            f"{created.latest or '(the highest release)'}."
+            f"Prompt {plan.key} {plan.version} registered; latest stays "
+            f"{plan.latest or '(the highest release)'}."
         )
 
 
@@ -254,9 +280,9 @@ def _unregistered(loader: PromptLoader, registered: set[Path]) -> Iterator[Check
         )
 
 
-def check_prompt_references(names: list[str]) -> None:
+def check_prompt_references(names: list[str], may_write: bool = False) -> None:
     """Refuse prompts the registry does not define (for `g agent --prompt`); in a terminal,
-    offer to create version 1.0.0 of a missing one."""
+    and unless `may_write` is false (--pretend), offer to create version 1.0.0 of one."""
     try:
         known = PromptLoader().names()
     except PromptError as error:
@@ -267,8 +293,13 @@ def check_prompt_references(names: list[str]) -> None:
         fix = f"Create it with `restack g prompt {key} --version 1.0.0`, or use one of: " + (
             ", ".join(known) or "none"
         )
-        if not sys.stdin.isatty() or not typer.confirm(
-            f"Prompt '{key}' is not in config/prompts.yaml. Create {key} 1.0.0 now?", default=True
+        if (
+            not may_write
+            or not sys.stdin.isatty()
+            or not typer.confirm(
+                f"Prompt '{key}' is not in config/prompts.yaml. Create {key} 1.0.0 now?",
+                default=True,
+            )
         ):
             fail(f"No prompt named '{key}' in config/prompts.yaml.", fix=fix, code=2)
         try:

@@ -27,6 +27,7 @@ from .loader import (
     DEFAULT_CONFIG,
     PROMPTS_DIR,
     PromptError,
+    PromptLoader,
     entry_problems,
     parse_prompt_file,
 )
@@ -147,15 +148,35 @@ def _replace(path: Path, text: str) -> None:
         raise
 
 
-def create_prompt_version(
+@dataclass(frozen=True)
+class PromptPlan:
+    """What `restack g prompt` would write: the version's file and the registry's new text."""
+
+    key: str
+    version: str
+    path: str
+    """The version's file, relative to the project root."""
+    text: str
+    registry: str
+    """config/prompts.yaml with the version registered (unchanged when it already is)."""
+    based_on: str | None
+    latest: str | None
+    latest_moved: bool
+    published: bool
+    """The version is already registered (so its file is a published prompt)."""
+    highest: str | None
+    """The highest registered version before this one."""
+
+
+def plan_prompt_version(
     root: Path,
     name: str,
     version: str,
     *,
     model: str | None = None,
     description: str | None = None,
-) -> CreatedPrompt:
-    """Write `prompts/<key>/v<version>.md` and register it; raise before writing on refusal."""
+) -> PromptPlan:
+    """Work out the new version's file and registry; raise PromptScaffoldError on refusal."""
     try:
         key = check_component_name(name, "prompt")
     except ValueError as error:
@@ -173,7 +194,7 @@ def create_prompt_version(
             document = yaml.load(config.read_text(encoding="utf-8"))
         except YAMLError as error:
             raise PromptScaffoldError(
-                f"{DEFAULT_CONFIG} is not valid YAML ({error}); fix it first"
+                f"{DEFAULT_CONFIG} is not valid YAML ({_one_line(error)}); fix it first"
             ) from error
         if document is None:
             document = CommentedMap()
@@ -189,9 +210,10 @@ def create_prompt_version(
         raise PromptScaffoldError(f"'prompts:' in {DEFAULT_CONFIG} must be a mapping")
 
     relative = f"{PROMPTS_DIR}/{key}/v{version}.md"
-    target = root / relative
     entry = prompts.get(key)
     based_on: str | None = None
+    highest: str | None = None
+    published = False
     if entry is not None:
         problems = entry_problems(key, entry)
         if problems:
@@ -199,28 +221,30 @@ def create_prompt_version(
                 f"the registry entry '{key}' is invalid ({'; '.join(problems)}); fix it first"
             )
         registered = {str(v): str(p) for v, p in entry["versions"].items()}
-        clash = [v for v in registered if parse_version(v) == new]
-        if clash:
-            raise PromptScaffoldError(
-                f"prompt '{key}' already has version {clash[0]} ({registered[clash[0]]}); "
-                f"published versions never change: pick a higher version than "
-                f"{sort_versions(registered)[-1]}"
-            )
-        based_on = sort_versions(registered)[-1]
-        base_file = root / registered[based_on]
-        if not base_file.is_file():
-            raise PromptScaffoldError(
-                f"the highest version {based_on} of '{key}' is registered at "
-                f"{registered[based_on]}, which is missing; restore it or fix the registry"
-            )
-        text = next_version_text(base_file.read_text(encoding="utf-8"), version, model, description)
+        highest = sort_versions(registered)[-1]
+        same = [v for v in registered if parse_version(v) == new]
+        if same:
+            published = True
+            relative = registered[same[0]]
+            try:
+                PromptLoader(root=root).safe_path(relative, key, version)
+            except PromptError as error:
+                raise PromptScaffoldError(str(error)) from error
+        others = [v for v in registered if parse_version(v) != new]
+        if others:
+            based_on = sort_versions(others)[-1]
+            base_file = root / registered[based_on]
+            if not base_file.is_file():
+                raise PromptScaffoldError(
+                    f"the highest version {based_on} of '{key}' is registered at "
+                    f"{registered[based_on]}, which is missing; restore it or fix the registry"
+                )
+            base = base_file.read_text(encoding="utf-8")
+            text = next_version_text(base, version, model, description)
+        else:
+            text = skeleton(key, version, model, description)
     else:
         text = skeleton(key, version, model, description)
-    if target.exists():
-        raise PromptScaffoldError(
-            f"{relative} already exists but is not registered; add it to {DEFAULT_CONFIG} "
-            "by hand, or delete it"
-        )
     try:
         parse_prompt_file(text, key, version, relative)
     except PromptError as error:
@@ -239,7 +263,7 @@ def create_prompt_version(
         entry["resolution"] = DoubleQuotedScalarString("semver")
         prompts[key] = entry
         latest_moved = True
-    else:
+    elif not published:
         entry["versions"][DoubleQuotedScalarString(version)] = DoubleQuotedScalarString(relative)
         current = entry.get("latest")
         # `latest` only moves forward, and never onto a prerelease.
@@ -248,12 +272,57 @@ def create_prompt_version(
             latest_moved = True
         if description and not entry.get("description"):
             entry.insert(0, "description", DoubleQuotedScalarString(description))
-    rendered = _dump(yaml, document)
-    if not config.exists():
-        rendered = _REGISTRY_HEADER + rendered
+    if published:
+        registry = config.read_text(encoding="utf-8")
+    else:
+        registry = _dump(yaml, document)
+        if not config.exists():
+            registry = _REGISTRY_HEADER + registry
     problems = entry_problems(key, prompts[key])
     if problems:  # a guard: the edit above must always produce a valid entry
         raise PromptScaffoldError("; ".join(problems))
+    latest = entry.get("latest")
+    return PromptPlan(
+        key=key,
+        version=version,
+        path=relative,
+        text=text,
+        registry=registry,
+        based_on=based_on,
+        latest=str(latest) if latest is not None else None,
+        latest_moved=latest_moved,
+        published=published,
+        highest=highest,
+    )
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
+
+
+def create_prompt_version(
+    root: Path,
+    name: str,
+    version: str,
+    *,
+    model: str | None = None,
+    description: str | None = None,
+) -> CreatedPrompt:
+    """Write `prompts/<key>/v<version>.md` and register it; raise before writing on refusal."""
+    plan = plan_prompt_version(root, name, version, model=model, description=description)
+    if plan.published:
+        raise PromptScaffoldError(
+            f"prompt '{plan.key}' already has version {plan.version} ({plan.path}); "
+            f"published versions never change: pick a higher version than {plan.highest}"
+        )
+    relative, text, rendered = plan.path, plan.text, plan.registry
+    config = root / DEFAULT_CONFIG
+    target = root / relative
+    if target.exists():
+        raise PromptScaffoldError(
+            f"{relative} already exists but is not registered; add it to {DEFAULT_CONFIG} "
+            "by hand, or delete it"
+        )
 
     # Folders this run creates, deepest first, so a failure can remove them again.
     created_dirs = sorted(
@@ -282,12 +351,11 @@ def create_prompt_version(
             with contextlib.suppress(OSError):
                 directory.rmdir()
         raise
-    latest = entry.get("latest")
     return CreatedPrompt(
-        key=key,
-        version=version,
+        key=plan.key,
+        version=plan.version,
         path=relative,
-        based_on=based_on,
-        latest=str(latest) if latest is not None else None,
-        latest_moved=latest_moved,
+        based_on=plan.based_on,
+        latest=plan.latest,
+        latest_moved=plan.latest_moved,
     )
