@@ -38,6 +38,9 @@ class Component:
     check_references: Callable[[list[str], bool], None] | None = None
     """Refuse names an agent would use that the component does not know (tool servers,
     prompts); the flag says whether it may create a missing one (not under --pretend)."""
+    preflight: Callable[[], None] | None = None
+    """Before the service starts (`restack dev`, `run:server`): load the component's
+    configuration and exit with a one-line error if the service could not use it."""
 
 
 @cache

@@ -207,6 +207,18 @@ def _reachability(config: RouterConfig) -> Iterable[Check]:
             )
 
 
+def preflight() -> None:
+    """Every LLM call reads config/llm_router.yaml: refuse to start a service that cannot."""
+    _load_env()
+    path = default_config_path()
+    if not path.exists():  # agents that make no LLM call still run; doctor reports it
+        return
+    try:
+        load_config(path)
+    except ConfigError as error:
+        fail("; ".join(str(error).splitlines()), fix=_config_fix(path), code=2)
+
+
 def register(app: typer.Typer, generators: typer.Typer) -> None:
     app.command("test:llm")(test_llm)
     generators.command("llm-config")(llm_config)
@@ -220,6 +232,7 @@ COMPONENT = Component(
     check_help="Also check config/llm_router.yaml, keys and providers",
     checks=llm_checks,
     register=register,
+    preflight=preflight,
 )
 
 __all__ = ["COMPONENT", "llm_checks", "mask", "register"]

@@ -23,9 +23,11 @@ from ..cli.components import Component
 from ..cli.console import console, fail
 from ..cli.generate import component_name, generate
 from ..cli.template import TemplateError, template_source
+from ..client import ClientError, connect, service_pollers
 from ..common.naming import InvalidNameError
 from ..common.observability import configure_logging
-from ..common.settings import project_root
+from ..common.settings import load_engine_settings, project_root
+from ..common.yaml_errors import describe_yaml_error
 from .client import FastMCPClient, FastMCPServerManager, ToolClientPool, ToolError
 from .config import (
     TOOLS_CONFIG,
@@ -59,7 +61,7 @@ def read_registry(path: Path) -> CommentedMap:
     try:
         document = _yaml().load(text)
     except YAMLError as error:
-        raise ToolsConfigError(f"{path} is not valid YAML: {error}") from None
+        raise ToolsConfigError(f"{path} is not valid YAML ({describe_yaml_error(error)})") from None
     parse_tools_config(document, str(path))  # the same validation the service applies
     if document is None:
         document = CommentedMap()
@@ -228,11 +230,7 @@ async def _probe(config: ToolsConfig, names: list[str], call: bool) -> list[Chec
             try:
                 tools = await client.list_tools()
             except ToolError as error:
-                checks.append(
-                    Check(
-                        "Tool servers", name, "fail", f"unreachable: {error}", _start_hint(server)
-                    )
-                )
+                checks.append(await _unreachable(server, error, started=call))
                 await client.close()
                 continue
             names_list = ", ".join(tool.name for tool in tools) or "none"
@@ -252,6 +250,31 @@ async def _probe(config: ToolsConfig, names: list[str], call: bool) -> list[Chec
     finally:
         await manager.stop_all()
     return checks
+
+
+async def _unreachable(server: ServerConfig, error: ToolError, *, started: bool) -> Check:
+    """A server that does not answer fails, unless it is one the service starts (an http
+    server with `autostart`) and no service is running yet: then it is simply not started."""
+    service_starts_it = not started and server.managed and server.transport != "stdio"
+    if service_starts_it and not await _service_running():
+        return Check(
+            "Tool servers",
+            server.name,
+            "warn",
+            f"not running yet ({server.url}); the service starts it",
+            "`restack dev` or `restack run:server` starts it; "
+            "`restack test:tools` starts and calls it now.",
+        )
+    return Check("Tool servers", server.name, "fail", f"unreachable: {error}", _start_hint(server))
+
+
+async def _service_running() -> bool:
+    settings = load_engine_settings()
+    try:
+        client = await asyncio.wait_for(connect(settings), timeout=5)
+        return await asyncio.wait_for(service_pollers(client, settings), timeout=5) > 0
+    except (ClientError, TimeoutError):
+        return False
 
 
 async def _call_samples(client: FastMCPClient, tools: list[Tool]) -> list[Check]:
@@ -328,6 +351,14 @@ def test_tools(
         raise typer.Exit(1)
 
 
+def preflight() -> None:
+    """The service starts the tool servers of config/tools.yaml: refuse a broken file."""
+    try:
+        load_tools_config()
+    except ToolsConfigError as error:
+        fail(str(error), fix=f"Correct {TOOLS_CONFIG} as the message says.", code=2)
+
+
 def register(app: typer.Typer, generators: typer.Typer) -> None:
     generators.command("tool-server")(tool_server)
     app.command("test:tools")(test_tools)
@@ -358,4 +389,5 @@ COMPONENT = Component(
     checks=tool_checks,
     register=register,
     check_references=check_server_references,
+    preflight=preflight,
 )

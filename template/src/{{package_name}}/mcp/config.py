@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..common.settings import project_root
+from ..common.yaml_errors import describe_yaml_error
 
 TOOLS_CONFIG = Path("config") / "tools.yaml"
 SERVER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -196,7 +197,7 @@ def load_tools_config(path: Path | None = None) -> ToolsConfig:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise ToolsConfigError(f"{path} is not valid YAML: {error}") from None
+        raise ToolsConfigError(f"{path} is not valid YAML ({describe_yaml_error(error)})") from None
     return parse_tools_config(data, str(path))
 
 

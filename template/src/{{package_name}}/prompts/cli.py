@@ -137,6 +137,17 @@ def generate_prompt(
         )
 
 
+def preflight() -> None:
+    """Agents render prompts from config/prompts.yaml: refuse to start with a broken one."""
+    loader = _loader()
+    if not loader.config_path.exists():  # no registry: agents that use no prompt still run
+        return
+    try:
+        loader.names()
+    except PromptError as error:
+        fail(str(error), fix=_EDIT_FIX, code=2)
+
+
 def register(app: typer.Typer, generators: typer.Typer) -> None:
     app.add_typer(prompts_app, name="prompts", help="See what the prompt registry resolves.")
     generators.command("prompt")(generate_prompt)
@@ -318,4 +329,5 @@ COMPONENT = Component(
     checks=prompt_checks,
     register=register,
     check_references=check_prompt_references,
+    preflight=preflight,
 )

@@ -23,6 +23,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from ..common.naming import check_component_name
+from ..common.yaml_errors import describe_yaml_error
 from .loader import (
     DEFAULT_CONFIG,
     PROMPTS_DIR,
@@ -117,7 +118,8 @@ def next_version_text(base: str, version: str, model: str | None, description: s
     try:
         front = yaml.load("".join(lines[1:closing])) or CommentedMap()
     except YAMLError as error:
-        raise PromptScaffoldError(f"the frontmatter is not valid YAML ({error})") from error
+        problem = describe_yaml_error(error, lines_before=1)
+        raise PromptScaffoldError(f"the frontmatter is not valid YAML ({problem})") from error
     if not isinstance(front, CommentedMap):
         raise PromptScaffoldError("the frontmatter is not a YAML mapping")
     front["version"] = version
@@ -194,7 +196,7 @@ def plan_prompt_version(
             document = yaml.load(config.read_text(encoding="utf-8"))
         except YAMLError as error:
             raise PromptScaffoldError(
-                f"{DEFAULT_CONFIG} is not valid YAML ({_one_line(error)}); fix it first"
+                f"{DEFAULT_CONFIG} is not valid YAML ({describe_yaml_error(error)}); fix it first"
             ) from error
         if document is None:
             document = CommentedMap()
@@ -294,10 +296,6 @@ def plan_prompt_version(
         published=published,
         highest=highest,
     )
-
-
-def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split())
 
 
 def create_prompt_version(
