@@ -17,7 +17,7 @@ from typing import Any
 
 import typer
 
-from ..client import ClientError, run
+from ..client import ClientError, connect, run
 from ..common.engine import EmbeddedEngine, EngineError
 from ..common.observability import configure_logging
 from ..common.process import SignalExit, end_on_signals, signals_deferred
@@ -52,6 +52,10 @@ def run_server() -> None:
     settings = load_engine_settings()
     preflight()
     console.print(f"Service connecting to [bold]{settings.address}[/] (Ctrl-C to stop)")
+    try:  # before the tool servers start: an engine that is not there is a one-line error
+        asyncio.run(connect(settings))
+    except ClientError as error:
+        fail(str(error))
     _serve(settings)
 
 

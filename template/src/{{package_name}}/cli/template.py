@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from ..common.settings import project_root
+from ..common.yaml_errors import describe_yaml_error
 
 PROJECT_ANSWERS = ".copier-answers.yml"
 COMPONENT_ANSWERS_DIR = ".copier"
@@ -60,7 +61,9 @@ def read_answers(path: Path) -> dict[str, Any]:
             "(run it from the project root)."
         ) from error
     except yaml.YAMLError as error:
-        raise TemplateError(f"{path} is not valid YAML ({error}); restore it from git.") from error
+        raise TemplateError(
+            f"{path} is not valid YAML ({describe_yaml_error(error)}); restore it from git."
+        ) from error
     if not isinstance(data, dict):
         raise TemplateError(f"{path} should hold a mapping of answers; restore it from git.")
     return data
