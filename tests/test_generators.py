@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import io
 import keyword
+import os
+import pty
+import re
+import select
 import shutil
 import subprocess
 import sys
+import time
 import tokenize
 from pathlib import Path
 
@@ -19,6 +24,7 @@ from .helpers import (
     check_project,
     files_of,
     git,
+    project_env,
     render,
     restack,
     run_in,
@@ -165,8 +171,8 @@ def test_shared_runs_sees_code_of_the_same_shape() -> None:
         (["workflow", "lambda"], "Python keyword"),
         (["agent", "a" * 246], "(246 characters) is too long for an agent name"),
         (["tool-server", "b" * 300], "(300 characters) is too long for a tool-server name"),
-        (["function", "compose_greeting"], "already exists"),
-        (["agent", "GreeterAgent"], "already exists"),
+        (["function", "compose_greeting"], "already exist"),
+        (["agent", "GreeterAgent"], "already exist"),
     ],
 )
 def test_refusals_write_nothing(project: Path, args: list[str], message: str) -> None:
@@ -180,6 +186,152 @@ def test_refusals_write_nothing(project: Path, args: list[str], message: str) ->
     assert files_of(project) == before
 
 
+LONG_NAME = "a" * 246
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["agent", LONG_NAME],
+        ["workflow", LONG_NAME],
+        ["tool-server", LONG_NAME],
+        ["prompt", LONG_NAME, "--version", "1.0.0"],
+        ["agent", "Planner", "--force", "--skip"],
+    ],
+    ids=["agent", "workflow", "tool-server", "prompt", "force-and-skip"],
+)
+def test_invalid_generator_input_is_one_line_and_writes_nothing(
+    project: Path, args: list[str]
+) -> None:
+    before = files_of(project)
+
+    result = restack(project, "g", *args)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert [line.split(":")[0] for line in result.stderr.splitlines()] in (
+        ["error"],
+        ["error", "fix"],
+    ), result.stderr
+    assert files_of(project) == before
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def run_detached(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`restack ARGS` with no terminal at all (stdin closed), as in CI or a script."""
+    package = answers(project)["package_name"]
+    return subprocess.run(
+        [sys.executable, "-m", package, *args],
+        cwd=project,
+        env=project_env(project),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def run_in_terminal(project: Path, *args: str) -> tuple[int, str]:
+    """`restack ARGS` on a pseudo-terminal; a prompt waiting for an answer would hang it,
+    so the terminal answers nothing and the run is bounded by a timeout."""
+    package = answers(project)["package_name"]
+    primary, secondary = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", package, *args],
+            cwd=project,
+            env={**project_env(project), "COLUMNS": "200"},
+            stdin=secondary,
+            stdout=secondary,
+            stderr=secondary,
+        )
+        os.close(secondary)
+        output = b""
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if not select.select([primary], [], [], 1.0)[0]:
+                continue
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # the terminal closes when the process ends
+                break
+            if not chunk:
+                break
+            output += chunk
+        else:
+            process.kill()
+            process.wait()
+            raise AssertionError(f"restack {' '.join(args)} waited for an answer:\n{output!r}")
+        text = output.decode("utf-8", errors="replace").replace("\r", "")
+        return process.wait(timeout=300), ANSI.sub("", text)
+    finally:
+        os.close(primary)
+
+
+def test_collisions_are_reported_before_anything_is_written(project: Path) -> None:
+    """`g workflow Daily` then `g agent Daily`: both write tests/e2e/test_daily.py."""
+    assert_ok(restack(project, "g", "workflow", "Daily"), "restack g workflow Daily")
+    workflow_test = (project / "tests/e2e/test_daily.py").read_text(encoding="utf-8")
+    before = files_of(project)
+
+    detached = run_detached(project, "g", "agent", "Daily")
+    code, on_terminal = run_in_terminal(project, "g", "agent", "Daily")
+
+    for output, status in (
+        (detached.stdout + detached.stderr, detached.returncode),
+        (on_terminal, code),
+    ):
+        assert status == 2, output
+        assert "Traceback" not in output and "Overwrite" not in output
+        assert "conflict tests/e2e/test_daily.py" in words(output)
+        assert "create src/demo_app/agents/daily.py" in words(output)
+        assert "--force" in output and "--skip" in output
+    assert files_of(project) == before
+
+    pretend = run_detached(project, "g", "agent", "Daily", "--force", "--pretend")
+    assert_ok(pretend, "--force --pretend")
+    assert "force tests/e2e/test_daily.py" in words(pretend.stdout)
+    assert files_of(project) == before
+
+    skipped = run_detached(project, "g", "agent", "Daily", "--skip")
+    assert_ok(skipped, "--skip")
+    assert "skip tests/e2e/test_daily.py" in words(skipped.stdout)
+    assert (project / "src/demo_app/agents/daily.py").is_file()
+    assert (project / "tests/e2e/test_daily.py").read_text(encoding="utf-8") == workflow_test
+
+    forced = run_detached(project, "g", "agent", "Daily", "--force")
+    assert_ok(forced, "--force")
+    assert "force tests/e2e/test_daily.py" in words(forced.stdout)
+    assert "identical src/demo_app/agents/daily.py" in words(forced.stdout)
+    assert (project / "tests/e2e/test_daily.py").read_text(encoding="utf-8") != workflow_test
+
+    again = run_detached(project, "g", "agent", "Daily")
+    assert_ok(again, "the same generator run again")
+    assert "Everything is already in place" in again.stdout
+    assert set(again.stdout.split()) >= {"identical"}
+    assert not {"create", "conflict", "force", "skip"} & set(again.stdout.split())
+
+
+def test_a_tool_server_generated_twice_is_identical(project: Path) -> None:
+    assert_ok(restack(project, "g", "tool-server", "Research"), "restack g tool-server Research")
+    before = files_of(project)
+
+    again = run_detached(project, "g", "tool-server", "Research")
+    other_transport = run_detached(project, "g", "tool-server", "Research", "--transport", "http")
+
+    assert_ok(again, "the same generator run again")
+    assert "identical config/tools.yaml" in words(again.stdout)
+    assert other_transport.returncode == 2
+    assert "conflict config/tools.yaml" in words(other_transport.stdout)
+    assert "already in config/tools.yaml with other settings" in words(other_transport.stdout)
+    assert files_of(project) == before
+
+
 def test_a_second_component_of_the_same_name_is_refused(project: Path) -> None:
     assert_ok(restack(project, "g", "agent", "Planner"), "first generation")
     before = files_of(project)
@@ -187,7 +339,7 @@ def test_a_second_component_of_the_same_name_is_refused(project: Path) -> None:
     result = restack(project, "g", "agent", "planner")
 
     assert result.returncode == 2
-    assert "already exists" in result.stderr
+    assert "already exist" in result.stderr
     assert files_of(project) == before
 
 

@@ -77,7 +77,7 @@ def test_doctor_check_llm_reports_missing_keys(
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
     project = render(template_repo, tmp_path / "p")
-    assert restack(project, "g", "llm-config", "--direct", "--force").returncode == 0
+    assert restack(project, "g", "llm-config", "--no-mock", "--force").returncode == 0
     # Doctor also checks the engine, which is not running here: only the LLM rows matter.
     result = restack(project, "doctor", "--check-llm", "--json")
     assert "llm_router.yaml valid" in result.stdout

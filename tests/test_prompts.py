@@ -89,9 +89,15 @@ def test_acceptance_flow_generate_check_show(template_repo: TemplateRepo, tmp_pa
         project / "prompts/analyze_research/v1.1.0.md"
     ).read_text(encoding="utf-8")
 
+    again = restack(project, "g", "prompt", "analyze-research", "--version", "1.1.0")
+    assert_ok(again, "the same generator run again")
+    assert "identical  prompts/analyze_research/v1.1.0.md" in again.stdout
+    published = project / "prompts/analyze_research/v1.1.0.md"
+    published.write_text(published.read_text(encoding="utf-8") + "Cite sources.\n", "utf-8")
     refused = restack(project, "g", "prompt", "analyze-research", "--version", "1.1.0")
     assert refused.returncode == 2
-    assert "already has version 1.1.0" in " ".join(refused.stderr.split())
+    assert "already has version 1.1.0" in " ".join(refused.stdout.split())
+    assert "Cite sources." in published.read_text(encoding="utf-8")
 
     shown = restack(project, "prompts", "show", "analyze_research", "--version", "1.0")
     assert_ok(shown, "restack prompts show")

@@ -85,3 +85,19 @@ def test_rendered_project_is_a_git_repository(template_repo: TemplateRepo, tmp_p
     assert (project / ".git").is_dir()
     assert not list(project.rglob("*.jinja"))
     assert not list(project.rglob("__pycache__"))
+
+
+def test_containers_are_private_and_unprivileged_by_default(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = render(template_repo, tmp_path / "p", commit=False)
+
+    compose = yaml.safe_load((project / "docker-compose.yml").read_text(encoding="utf-8"))
+    ports = compose["services"]["restack"]["ports"]
+    assert ports and all(p.startswith("${RESTACK_BIND_ADDRESS:-127.0.0.1}:") for p in ports)
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    users = [line.split()[1] for line in dockerfile if line.startswith("USER ")]
+    assert users and users[-1] not in {"root", "0"}
+    assert dockerfile.index(f"USER {users[-1]}") < next(
+        i for i, line in enumerate(dockerfile) if line.startswith("CMD ")
+    )

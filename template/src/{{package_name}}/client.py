@@ -7,6 +7,7 @@ is wrong and how to fix it: engine down, no service polling, unknown name, bad i
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import typing
 import uuid
@@ -20,7 +21,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.converter import PayloadCodec
 
 from .common.discovery import Components, definition_name, discover
@@ -48,6 +49,29 @@ class UnknownComponentError(ClientError):
 
 class InvalidInputError(ClientError):
     pass
+
+
+class RunFailedError(ClientError):
+    """The agent or workflow ran and failed; the message gives the root cause in one line."""
+
+
+def root_cause(error: BaseException) -> str:
+    """The innermost cause of a failed run (an activity's exception, usually), one line."""
+    while error.__cause__ is not None or getattr(error, "cause", None) is not None:
+        error = getattr(error, "cause", None) or error.__cause__  # type: ignore[assignment]
+    kind = getattr(error, "type", None) or ""
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    text = " ".join(f"{kind}: {message}".split() if kind else str(message).split())
+    return text if len(text) <= 400 else text[:399] + "…"
+
+
+def _connect_reason(error: BaseException) -> str:
+    """What the gRPC connect error comes down to ("Connection refused"), not its Rust dump."""
+    if isinstance(error, TimeoutError):
+        return "no answer"
+    found = re.search(r'message: "([^"]+)"', str(error))
+    text = found.group(1) if found else " ".join(str(error).split())
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 class _PlainPayloads(PayloadCodec):
@@ -98,7 +122,8 @@ async def connect(settings: EngineSettings) -> Client:
             else "Start the embedded engine with `restack dev`, or set RESTACK_ENGINE_ADDRESS."
         )
         raise EngineUnavailableError(
-            f"Cannot reach the Restack engine at {settings.address}: {error}", fix=hint
+            f"Cannot reach the Restack engine at {settings.address} ({_connect_reason(error)}).",
+            fix=hint,
         ) from error
 
 
@@ -193,6 +218,12 @@ async def run(
         coroutine = restack.get_workflow_result(workflow_id=run_id)
     try:
         return await asyncio.wait_for(coroutine, timeout=timeout_seconds)
+    except WorkflowFailureError as error:
+        raise RunFailedError(
+            f"{name} ({run_id}) failed: {root_cause(error)}.",
+            fix="The service's output shows the failing step; `temporal workflow show "
+            f"--workflow-id {run_id} --address {settings.address}` shows its history.",
+        ) from error
     except TimeoutError as error:
         raise ClientError(
             f"{name} ({run_id}) did not finish within {timeout_seconds:.0f}s; it keeps running "

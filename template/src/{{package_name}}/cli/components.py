@@ -35,9 +35,12 @@ class Component:
     checks: CheckGroup
     register: Callable[[typer.Typer, typer.Typer], None]
     """Add the component's commands to `restack` and its generators to `restack g`."""
-    check_references: Callable[[list[str]], None] | None = None
+    check_references: Callable[[list[str], bool], None] | None = None
     """Refuse names an agent would use that the component does not know (tool servers,
-    prompts); raises an error from the project's error tree."""
+    prompts); the flag says whether it may create a missing one (not under --pretend)."""
+    preflight: Callable[[], None] | None = None
+    """Before the service starts (`restack dev`, `run:server`): load the component's
+    configuration and exit with a one-line error if the service could not use it."""
 
 
 @cache

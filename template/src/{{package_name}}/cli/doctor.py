@@ -15,7 +15,8 @@ import typer
 from rich.table import Table
 
 from ..client import ClientError, connect, service_pollers
-from ..common.settings import load_engine_settings, project_root
+from ..common.engine import port_in_use
+from ..common.settings import EngineSettings, load_engine_settings, project_root
 from .checks import Check, CheckGroup
 from .components import Component
 from .console import console
@@ -78,6 +79,9 @@ def engine_checks() -> Iterable[Check]:
     try:
         pollers = asyncio.run(asyncio.wait_for(probe(), timeout=12))
     except (ClientError, TimeoutError) as error:
+        if not settings.is_remote:
+            yield _embedded_engine_down(settings)
+            return
         yield Check(
             "Engine",
             "engine",
@@ -99,6 +103,27 @@ def engine_checks() -> Iterable[Check]:
             f"no service is polling {settings.task_queue}",
             "Start it with `restack run:server` (or `restack dev`).",
         )
+
+
+def _embedded_engine_down(settings: EngineSettings) -> Check:
+    """Before `restack dev` runs, the embedded engine is simply not started yet."""
+    host, port = settings.host_port
+    if port_in_use(host, port):
+        return Check(
+            "Engine",
+            "engine",
+            "fail",
+            f"{settings.address} is taken by a program that is not a Restack engine",
+            "Stop that program, or run `restack dev --port N` and set "
+            "RESTACK_ENGINE_ADDRESS=localhost:N.",
+        )
+    return Check(
+        "Engine",
+        "engine",
+        "warn",
+        f"embedded engine not running yet ({settings.address}); `restack dev` starts it",
+        "Start it with `restack dev` (engine and service together).",
+    )
 
 
 CORE_CHECKS: tuple[CheckGroup, ...] = (python_checks, package_checks, engine_checks)
@@ -141,6 +166,10 @@ def build_doctor(components: Sequence[Component]) -> Callable[..., None]:
             if not as_json:
                 console.print(f"\n[red]{len(failed)} check(s) failed.[/]")
             raise typer.Exit(1)
+        if not as_json:
+            notes = sum(check.status == "warn" for check in checks)
+            more = f" ({notes} note(s) above)" if notes else ""
+            console.print(f"\n[green]✓[/] All systems operational{more}.")
 
     # Typer reads options from the signature, so the component flags are added to it.
     json_option = inspect.Parameter(

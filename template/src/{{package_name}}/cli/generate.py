@@ -1,11 +1,18 @@
-"""`restack g ...`: add components to the project with Copier, new files only.
+"""`restack g ...`: add components to the project with Copier, following Rails' conventions.
 
-Each component keeps its own answers file under `.copier/`, so
-`copier update -a .copier/<kind>-<name>.yml` (or `restack upgrade`) updates it alone.
+Copier renders the component into a temporary folder first; every file is then compared
+with the project and reported as `create`, `identical`, `conflict`, `force` or `skip`
+(see `changes.py`), and nothing is written while a conflict stands. No Copier question
+or overwrite prompt is ever shown. Each component keeps its own answers file under
+`.copier/`, so `copier update -a .copier/<kind>-<name>.yml` (or `restack upgrade`)
+updates it alone.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,11 +20,40 @@ from typing import Annotated, Any
 import typer
 
 from ..common.naming import InvalidNameError, check_component_name, snake
+from .changes import FileChange, Force, Pretend, Skip, WriteOptions, carry_out, change, summary
+from .changes import write_options as write_options
 from .components import Component, find_component
-from .console import console, fail, report
-from .template import COMPONENT_ANSWERS_DIR, TemplateError, project_files, template_source
+from .console import console, fail
+from .template import (
+    COMPONENT_ANSWERS_DIR,
+    PROJECT_ANSWERS,
+    TemplateError,
+    TemplateSource,
+    project_files,
+    template_source,
+)
 
 app = typer.Typer(help="Generate components (agents, workflows, functions) into this project.")
+
+# Generated file names add a prefix and a suffix to the module name (`test_<name>_mcp.py`,
+# `.copier/tool-server-<name>.yml`); file systems allow 255 bytes per name.
+MAX_NAME_LENGTH = 100
+
+
+def component_name(value: str, kind: str) -> str:
+    """The module name for `value`; InvalidNameError (before any file is touched) if unusable."""
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidNameError(
+            f"The {kind} name is {len(value)} characters long; use at most "
+            f"{MAX_NAME_LENGTH} (file names are built from it)."
+        )
+    module = check_component_name(value, kind)
+    if len(module) > MAX_NAME_LENGTH:
+        raise InvalidNameError(
+            f"The {kind} name '{value[:40]}...' becomes a {len(module)}-character module name; "
+            f"use at most {MAX_NAME_LENGTH} characters."
+        )
+    return module
 
 
 @dataclass
@@ -26,59 +62,66 @@ class GeneratorRequest:
     name: str
     command: str
     data: dict[str, Any] = field(default_factory=dict)
-    overwrite: bool = False
 
     def module_name(self) -> str:
-        return check_component_name(self.name, self.kind)
+        return component_name(self.name, self.kind)
 
 
-# Where each kind's main file lands; checked before Copier runs so nothing is half-written.
-_MAIN_FILE = {
-    "agent": "src/{package}/agents/{module}.py",
-    "workflow": "src/{package}/workflows/{module}.py",
-    "function": "src/{package}/functions/{module}.py",
-    "tool-server": "src/{package}/tools/{module}_mcp.py",
-}
-
-
-def run_generator(request: GeneratorRequest) -> list[Path]:
-    """Render one component; return the files it created. Raises on refusal, writing nothing."""
+def render_changes(request: GeneratorRequest, source: TemplateSource) -> list[FileChange]:
+    """Every file the component would write, rendered by Copier into a temporary folder."""
     import copier  # imported late: only the generator commands need Copier
 
-    source = template_source()
-    module = request.module_name()
-    answers_file = Path(COMPONENT_ANSWERS_DIR) / f"{request.kind}-{module}.yml"
-    planned = [answers_file]
-    if request.kind in _MAIN_FILE:
-        main_file = _MAIN_FILE[request.kind].format(package=source.package_name, module=module)
-        planned.append(Path(main_file))
-    clashes = [path for path in planned if (source.root / path).exists()]
-    if clashes and not request.overwrite:
-        raise FileExistsError(
-            f"The {request.kind} '{request.name}' already exists "
-            f"({', '.join(str(p) for p in clashes)}). Pick another name, or delete those "
-            "files first."
+    answers_file = f"{COMPONENT_ANSWERS_DIR}/{request.kind}-{request.module_name()}.yml"
+    with tempfile.TemporaryDirectory(prefix="restack-g-") as folder:
+        staging = Path(folder)
+        # The template reads the project's answers (`_external_data`) from the destination.
+        shutil.copyfile(source.root / PROJECT_ANSWERS, staging / PROJECT_ANSWERS)
+        copier.run_copy(
+            source.src_path,
+            str(staging),
+            data={
+                "kind": request.kind,
+                "name": request.name,
+                "package_name": source.package_name,
+                "generator_command": request.command,
+                **request.data,
+            },
+            answers_file=answers_file,
+            vcs_ref=source.vcs_ref,
+            defaults=True,
+            unsafe=True,  # the template's Jinja extensions need trust, as on `copier copy --trust`
+            quiet=True,
         )
+        rendered = sorted(project_files(staging) - {Path(PROJECT_ANSWERS)})
+        return [
+            change(source.root, path.as_posix(), (staging / path).read_bytes()) for path in rendered
+        ]
 
-    before = project_files(source.root)
-    copier.run_copy(
-        source.src_path,
-        str(source.root),
-        data={
-            "kind": request.kind,
-            "name": request.name,
-            "package_name": source.package_name,
-            "generator_command": request.command,
-            **request.data,
-        },
-        answers_file=str(answers_file),
-        vcs_ref=source.vcs_ref,
-        defaults=True,
-        overwrite=request.overwrite,
-        unsafe=True,  # the template's Jinja extensions need trust, as on `copier copy --trust`
-        quiet=True,
-    )
-    return sorted(project_files(source.root) - before)
+
+def plan_component(
+    kind: str, name: str, command: str, data: dict[str, Any] | None = None
+) -> tuple[Path, list[FileChange]]:
+    """The project root and the files a component generator would write; exits on refusal."""
+    request = GeneratorRequest(kind=kind, name=name, command=command, data=data or {})
+    try:
+        request.module_name()
+        source = template_source()
+    except InvalidNameError as error:
+        fail(str(error), code=2)
+    except TemplateError as error:
+        fail(str(error))
+    try:
+        with console.status(f"Rendering {kind} {name}..."):
+            return source.root, render_changes(request, source)
+    except ValueError as error:  # Copier's validators raise plain ValueError
+        fail(f"The template refused the answers: {error}", code=2)
+    except Exception as error:  # Copier could not fetch or render the template
+        fail(
+            f"Copier could not render the {kind} from {source.src_path} "
+            f"({source.vcs_ref or 'latest'}): {type(error).__name__}: {error}",
+            fix="Check that the template source recorded in .copier-answers.yml (_src_path, "
+            "_commit) is reachable, or set RESTACK_TEMPLATE_SRC / RESTACK_TEMPLATE_REF.",
+        )
 
 
 def generate(
@@ -87,32 +130,33 @@ def generate(
     command: str,
     data: dict[str, Any] | None = None,
     *,
-    overwrite: bool = False,
-) -> list[Path]:
-    """Run a generator for the CLI: print and return what was created, or refuse clearly."""
-    request = GeneratorRequest(
-        kind=kind, name=name, command=command, data=data or {}, overwrite=overwrite
-    )
-    try:
-        with console.status(f"Generating {kind} {name}..."):
-            created = run_generator(request)
-    except InvalidNameError as error:
-        report(error)
-    except FileExistsError as error:
-        fail(str(error), code=2)
-    except TemplateError as error:
-        report(error)
-    except ValueError as error:  # Copier's validators raise plain ValueError
-        fail(f"The template refused the answers: {error}", code=2)
-    for path in created:
-        console.print(f"  [green]create[/]  {path}")
-    if overwrite:
-        console.print("  [yellow]force[/]   existing files of this component were replaced")
-    console.print(
-        f"[bold]{kind.capitalize()} {name} generated.[/] "
-        "The service discovers it on its next start."
-    )
-    return created
+    options: WriteOptions | None = None,
+    extra: list[FileChange] | None = None,
+    before_writing: Callable[[bool], None] | None = None,
+) -> bool:
+    """Run a component generator for the CLI; True when files were (or would be) written.
+
+    `extra` are changes beside the component's files (a registry entry); `before_writing`
+    runs once no conflict stands, told whether it may write (not under --pretend).
+    """
+    options = options or WriteOptions()
+    root, changes = plan_component(kind, name, command, data)
+    changes += extra or []
+    if before_writing is not None and all(
+        item.action(options.on_conflict) != "conflict" for item in changes
+    ):
+        before_writing(not options.pretend)
+    decided = carry_out(root, changes, options)
+    unchanged = summary(decided, options)
+    if unchanged:
+        console.print(unchanged)
+        return False
+    if not options.pretend:
+        console.print(
+            f"[bold]{kind.capitalize()} {name} generated.[/] "
+            "The service discovers it on its next start."
+        )
+    return True
 
 
 @app.command("agent")
@@ -131,9 +175,13 @@ def agent(
         None, "--prompt", help="Prompt from config/prompts.yaml holding the instructions"
     ),
     max_steps: int = typer.Option(8, "--max-steps", min=1, max=50, help="LLM turns per request"),
-    force: bool = typer.Option(False, "--force", help="Replace an existing agent of that name"),
+    force: Force = False,
+    skip: Skip = False,
+    pretend: Pretend = False,
 ) -> None:
     """Generate an agent: event-driven, or an LLM agent with tools and a prompt."""
+    options = write_options(force, skip, pretend)
+    _checked_name(name, "agent")
     servers = [snake(part) for value in tools or [] for part in value.split(",") if part.strip()]
     prompt_key = snake(prompt) if prompt else ""
     if (servers or prompt_key) and not with_llm:
@@ -148,14 +196,21 @@ def agent(
     )
     if with_llm:
         _require_component("with_llm", "--with-llm")
+    references: list[tuple[Component | None, list[str]]] = []
     if servers:
-        _check_references(_require_component("with_tools", "--tools"), servers)
+        references.append((_require_component("with_tools", "--tools"), servers))
     if prompt_key:
-        _check_references(_require_component("with_prompts", "--prompt"), [prompt_key])
+        references.append((_require_component("with_prompts", "--prompt"), [prompt_key]))
+
+    def check_references(may_write: bool) -> None:
+        for component, names in references:
+            if component is not None and component.check_references is not None:
+                component.check_references(names, may_write)
+
     data: dict[str, Any] = {"llm": with_llm}
     if with_llm:
         data.update(tools=servers, prompt=prompt_key, max_steps=max_steps)
-    generate("agent", name, command, data, overwrite=force)
+    generate("agent", name, command, data, options=options, before_writing=check_references)
 
 
 _TITLES = {"with_llm": "the LLM router", "with_tools": "tool servers", "with_prompts": "prompts"}
@@ -175,18 +230,32 @@ def _require_component(answer: str, flag: str) -> Component | None:
     )
 
 
-def _check_references(component: Component | None, names: list[str]) -> None:
-    if component is not None and component.check_references is not None:
-        component.check_references(names)
+def _checked_name(name: str, kind: str) -> str:
+    try:
+        return component_name(name, kind)
+    except InvalidNameError as error:
+        fail(str(error), code=2)
 
 
 @app.command("workflow")
-def workflow(name: str = typer.Argument(..., help="Workflow name, e.g. DailyReport")) -> None:
+def workflow(
+    name: str = typer.Argument(..., help="Workflow name, e.g. DailyReport"),
+    force: Force = False,
+    skip: Skip = False,
+    pretend: Pretend = False,
+) -> None:
     """Generate a workflow that calls functions as durable steps, and its test."""
-    generate("workflow", name, f"restack g workflow {name}")
+    options = write_options(force, skip, pretend)
+    generate("workflow", name, f"restack g workflow {name}", options=options)
 
 
 @app.command("function")
-def function(name: str = typer.Argument(..., help="Function name, e.g. fetch_weather")) -> None:
+def function(
+    name: str = typer.Argument(..., help="Function name, e.g. fetch_weather"),
+    force: Force = False,
+    skip: Skip = False,
+    pretend: Pretend = False,
+) -> None:
     """Generate a function (where I/O belongs), and its test."""
-    generate("function", name, f"restack g function {name}")
+    options = write_options(force, skip, pretend)
+    generate("function", name, f"restack g function {name}", options=options)

@@ -1,38 +1,63 @@
-"""Running things: `run:server`, `dev`, `run:agent`, `run:workflow`."""
+"""Running things: `run:server`, `dev`, `run:agent`, `run:workflow`.
+
+`dev` and `run:server` leave nothing running behind them: SIGINT, SIGTERM and SIGHUP
+stop the service and then the engine, at any moment (while the engine is still
+starting too), and the engine is tied to this process's life by a parent-death signal,
+so even SIGKILL does not leave it holding its port.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 from dataclasses import replace
 from typing import Any
 
 import typer
 
-from ..client import run
+from ..client import connect, run
 from ..common.engine import EmbeddedEngine
 from ..common.errors import RestackAppError
 from ..common.observability import configure_logging
-from ..common.settings import load_engine_settings, project_root
+from ..common.process import SignalExit, end_on_signals, signals_deferred
+from ..common.settings import EngineSettings, load_engine_settings, project_root
 from ..service import serve
-from .console import console, fail
+from .components import installed_components
+from .console import console, errors, fail
 
 
-def run_server() -> None:
-    """Run the service against RESTACK_ENGINE_ADDRESS (default localhost:7233)."""
-    configure_logging()
-    settings = load_engine_settings()
-    console.print(f"Service connecting to [bold]{settings.address}[/] (Ctrl-C to stop)")
+def preflight() -> None:
+    """Refuse to start a service whose configuration cannot work, in one line."""
+    for component in installed_components():
+        if component.preflight is not None:
+            component.preflight()
+
+
+def _serve(settings: EngineSettings) -> None:
     try:
         asyncio.run(serve(settings))
     except RestackAppError:
         raise  # reported with its own fix
-    except RuntimeError as error:
+    except RuntimeError as error:  # the SDK's connection and worker failures
         fail(
-            f"The service stopped: {error}",
+            f"The service stopped: {' '.join(str(error).split())}",
             fix="Is the engine running? Start it with `restack dev`, "
             "or check RESTACK_ENGINE_ADDRESS.",
         )
+
+
+def run_server() -> None:
+    """Run the service against RESTACK_ENGINE_ADDRESS (default localhost:7233)."""
+    end_on_signals()
+    configure_logging()
+    settings = load_engine_settings()
+    preflight()
+    console.print(f"Service connecting to [bold]{settings.address}[/] (Ctrl-C to stop)")
+    # Before the tool servers start: an engine that is not there is a one-line error.
+    asyncio.run(connect(settings))
+    _serve(settings)
 
 
 def dev(
@@ -44,6 +69,7 @@ def dev(
     ),
 ) -> None:
     """Start the embedded engine and the service together; Ctrl-C stops both."""
+    end_on_signals()
     configure_logging()
     settings = load_engine_settings()
     if settings.is_remote:
@@ -53,6 +79,7 @@ def dev(
         )
         run_server()
         return
+    preflight()
     state_dir = project_root() / ".restack"
     engine = EmbeddedEngine(
         port=port,
@@ -60,16 +87,27 @@ def dev(
         db_file=None if memory else state_dir / "engine.db",
         log_file=state_dir / "engine.log",
     )
-    with console.status(f"Starting the embedded engine on 127.0.0.1:{port}..."):
-        engine.start()
+    try:
+        with console.status(f"Starting the embedded engine on 127.0.0.1:{port}..."):
+            engine.start()
+    except SignalExit as stopped:  # start() has stopped the engine already
+        _say(f"Stopped by {stopped.name} while the engine was starting; the engine is stopped.")
+        raise
     try:
         ui_note = f", UI on http://127.0.0.1:{ui_port}" if ui else ""
         console.print(f"[green]Engine ready[/] on {engine.address}{ui_note}")
         console.print("Starting the service (Ctrl-C stops the service and the engine)")
-        asyncio.run(serve(replace(settings, address=engine.address)))
+        _serve(replace(settings, address=engine.address))
     finally:
-        engine.stop()
-        console.print("Engine stopped.")
+        with signals_deferred():  # a second Ctrl-C must not cut the engine's stop short
+            engine.stop()
+        _say("Engine stopped.")
+
+
+def _say(message: str) -> None:
+    # After SIGHUP the terminal may be gone; the message is a courtesy, not a reason to fail.
+    with contextlib.suppress(OSError):
+        errors.print(message, highlight=False)
 
 
 def _parse_payload(payload: str) -> dict[str, Any]:
@@ -88,6 +126,8 @@ def _parse_payload(payload: str) -> dict[str, Any]:
 
 def _run_and_print(kind: str, name: str, payload: str, timeout: float) -> None:
     data = _parse_payload(payload)
+    # The SDK logs each failure it raises; the one-line error below says it all.
+    logging.getLogger("restack").setLevel(logging.CRITICAL)
     result = asyncio.run(run(kind, name, data, timeout_seconds=timeout))
     console.print_json(json.dumps(result, default=str))
 

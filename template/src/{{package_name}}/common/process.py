@@ -1,16 +1,41 @@
-"""Process exit for commands that used the engine client.
+"""Process lifetime: how commands end, and children that cannot outlive them.
 
-The Temporal client's native threads can call into Python while the interpreter is
-finalizing, which aborts the process ("PyGILState_Release ... must be current") and
-turns a clean shutdown into exit code -6. Once our own work is done and the output is
-flushed, nothing else needs to run, so leave without finalizing.
+- `exit_now`: the Temporal client's native threads can call into Python while the
+  interpreter is finalizing, which aborts the process ("PyGILState_Release ... must be
+  current") and turns a clean shutdown into exit code -6. Once our own work is done and
+  the output is flushed, nothing else needs to run, so leave without finalizing.
+- `end_on_signals`: SIGINT, SIGTERM and SIGHUP end a command by raising `SignalExit` in the
+  main thread, so `finally` blocks stop its children (the default action of SIGTERM and
+  SIGHUP kills the process on the spot and leaves them running).
+- `parent_death_signal`: SIGKILL cannot be caught, so a long-running child (the embedded
+  engine) also asks the kernel to send it SIGTERM when its parent dies (Linux).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+
+ENDING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+class SignalExit(SystemExit):
+    """The command was asked to stop by a signal; exits with the shell's code, 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
 
 
 def exit_now(code: int | str | None) -> None:
@@ -21,3 +46,59 @@ def exit_now(code: int | str | None) -> None:
         with contextlib.suppress(OSError, ValueError):  # a closed or broken stream
             stream.flush()
     os._exit(code or 0)
+
+
+def _raise_signal_exit(signum: int, frame: FrameType | None) -> None:
+    raise SignalExit(signum)
+
+
+def end_on_signals() -> None:
+    """From now on SIGINT, SIGTERM and SIGHUP raise `SignalExit` (main thread only).
+
+    An asyncio loop's own handlers take precedence while it runs; asyncio resets the
+    signals to their defaults when the loop closes, so call this again after `asyncio.run`.
+    """
+    for signum in ENDING_SIGNALS:
+        signal.signal(signum, _raise_signal_exit)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Cleanup that must not be cut short: a signal arriving meanwhile ends the command
+    (with `SignalExit`) right after it."""
+    received: list[int] = []
+
+    def remember(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {signum: signal.signal(signum, remember) for signum in ENDING_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:
+        raise SignalExit(received[0])
+
+
+def parent_death_signal(signum: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A `preexec_fn` after which the child gets `signum` when this process dies, even by
+    SIGKILL. None where that is not available (not Linux) or not sound: the kernel ties
+    the signal to the thread that starts the child, so only the main thread arms it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    parent = os.getpid()
+
+    def arm() -> None:  # runs in the child between fork and exec: no imports, no locks
+        prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os.kill(os.getpid(), signum)
+
+    return arm

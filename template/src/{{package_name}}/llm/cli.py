@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..cli.changes import Force, Pretend, Skip, carry_out, change, summary, write_options
 from ..cli.checks import Check
 from ..cli.components import Component
 from ..cli.console import console, fail
@@ -40,24 +41,27 @@ def llm_config(
     kong: bool = typer.Option(False, "--kong", help="Route every call through Kong AI Gateway"),
     direct: bool = typer.Option(False, "--direct", help="Call the providers directly (default)"),
     mock: bool = typer.Option(
-        False, "--mock", help="Keep the offline mock provider on (real providers written off)"
+        True,
+        "--mock/--no-mock",
+        help="Offline mock provider on and real providers written off, as in a new project "
+        "(default); --no-mock turns the real providers on",
     ),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing config"),
+    force: Force = False,
+    skip: Skip = False,
+    pretend: Pretend = False,
 ) -> None:
-    """Write config/llm_router.yaml (refuses to overwrite an existing one without --force)."""
+    """Write config/llm_router.yaml (an existing different one is kept unless --force)."""
+    options = write_options(force, skip, pretend)
     if kong and direct:
         fail("Choose one of --kong and --direct.", code=2)
-    target = project_root() / "config" / "llm_router.yaml"
-    if target.exists() and not force:
-        fail(
-            f"{target.relative_to(project_root())} already exists; nothing was written. "
-            "Edit it, or pass --force to replace it.",
-            code=2,
-        )
-    existed = target.exists()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(starter_config("kong" if kong else "direct", mock=mock), encoding="utf-8")
-    console.print(f"  [green]{'overwrite' if existed else 'create'}[/]  config/llm_router.yaml")
+    root = project_root()
+    text = starter_config("kong" if kong else "direct", mock=mock)
+    decided = carry_out(root, [change(root, "config/llm_router.yaml", text)], options)
+    unchanged = summary(decided, options)
+    if unchanged:
+        console.print(unchanged)
+    if unchanged or options.pretend:
+        return
     if mock:
         console.print(
             "The offline mock provider answers; when you are ready, enable a real provider "
@@ -192,6 +196,18 @@ def _reachability(config: RouterConfig) -> Iterable[Check]:
             )
 
 
+def preflight() -> None:
+    """Every LLM call reads config/llm_router.yaml: refuse to start a service that cannot."""
+    _load_env()
+    path = default_config_path()
+    if not path.exists():  # agents that make no LLM call still run; doctor reports it
+        return
+    try:
+        load_config(path)
+    except ConfigError as error:
+        fail("; ".join(str(error).splitlines()), fix=_config_fix(path), code=2)
+
+
 def register(app: typer.Typer, generators: typer.Typer) -> None:
     app.command("test:llm")(test_llm)
     generators.command("llm-config")(llm_config)
@@ -205,6 +221,7 @@ COMPONENT = Component(
     check_help="Also check config/llm_router.yaml, keys and providers",
     checks=llm_checks,
     register=register,
+    preflight=preflight,
 )
 
 __all__ = ["COMPONENT", "llm_checks", "mask", "register"]

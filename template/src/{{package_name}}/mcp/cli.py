@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -13,15 +14,16 @@ import typer
 import yaml
 from mcp.types import Tool
 
+from ..cli.changes import FileChange, Force, Pretend, Skip, change, write_options
 from ..cli.checks import Check, Status
 from ..cli.components import Component
 from ..cli.console import console, fail
-from ..cli.generate import generate
+from ..cli.generate import component_name, generate
 from ..cli.template import template_source
+from ..client import ClientError, connect, service_pollers
 from ..common import yamledit
-from ..common.naming import check_component_name
 from ..common.observability import configure_logging
-from ..common.settings import project_root
+from ..common.settings import load_engine_settings, project_root
 from .client import FastMCPClient
 from .config import (
     TOOLS_CONFIG,
@@ -86,19 +88,46 @@ def server_entry(
     return entry
 
 
+def registry_with(document: yamledit.CommentedMap, entry: yamledit.CommentedMap, path: Path) -> str:
+    """The text of config/tools.yaml with `entry` added, or replacing the server of its name."""
+    servers = document["fastmcp"]["servers"]
+    index = next((i for i, s in enumerate(servers) if s.get("name") == entry["name"]), None)
+    if index is None:
+        servers.append(entry)
+        if len(servers) > 1:  # a blank line between entries, as in the shipped file
+            servers.yaml_set_comment_before_after_key(len(servers) - 1, before="\n", indent=4)
+    else:
+        servers[index] = entry
+    text = yamledit.dump(document)
+    parse_tools_config(yaml.safe_load(text), str(path))  # what the service will read
+    return text
+
+
 def register_server(path: Path, entry: yamledit.CommentedMap) -> bool:
     """Add `entry` to config/tools.yaml; False (and no write) when it is already there."""
     document = read_registry(path)
-    servers = document["fastmcp"]["servers"]
-    if any(server.get("name") == entry["name"] for server in servers):
+    if any(server.get("name") == entry["name"] for server in document["fastmcp"]["servers"]):
         return False
-    servers.append(entry)
-    if len(servers) > 1:  # a blank line between entries, as in the shipped file
-        servers.yaml_set_comment_before_after_key(len(servers) - 1, before="\n", indent=4)
-    text = yamledit.dump(document)
-    parse_tools_config(yaml.safe_load(text), str(path))  # what the service will read
-    yamledit.write_atomic(path, text)
+    yamledit.write_atomic(path, registry_with(document, entry, path))
     return True
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def registry_change(
+    root: Path, document: yamledit.CommentedMap, entry: yamledit.CommentedMap
+) -> FileChange:
+    """config/tools.yaml with the server registered: identical when the same entry is there,
+    a clash when a server of that name is configured differently."""
+    path, relative = root / TOOLS_CONFIG, TOOLS_CONFIG.as_posix()
+    name = entry["name"]
+    existing = next((s for s in document["fastmcp"]["servers"] if s.get("name") == name), None)
+    if existing is not None and _plain(existing) == _plain(entry):
+        return change(root, relative, path.read_bytes(), edit=True)
+    clash = f"server '{name}' is already in {relative} with other settings" if existing else ""
+    return change(root, relative, registry_with(document, entry, path), edit=True, clash=clash)
 
 
 def tool_server(
@@ -109,36 +138,39 @@ def tool_server(
     autostart: bool = typer.Option(
         True, "--autostart/--no-autostart", help="Start and supervise it with the service"
     ),
+    force: Force = False,
+    skip: Skip = False,
+    pretend: Pretend = False,
 ) -> None:
     """Generate an MCP tool server with two sample tools and its test; register it."""
+    options = write_options(force, skip, pretend)
     if transport not in ("stdio", "http"):
         fail(f"Unknown transport '{transport}'.", fix="Use --transport stdio or http.", code=2)
-    module = check_component_name(name, "tool-server")
-    path = project_root() / TOOLS_CONFIG
-    document = read_registry(path)  # refuses a broken file before anything is generated
+    module = component_name(name, "tool-server")
+    root = project_root()
+    document = read_registry(root / TOOLS_CONFIG)  # refuses a broken file first
     package = template_source().package_name
     servers = document["fastmcp"]["servers"]
-    if any(server.get("name") == module for server in servers):
-        fail(
-            f"A tool server named '{module}' is already in {TOOLS_CONFIG}.",
-            fix="Pick another name, or remove that entry first.",
-            code=2,
-        )
-    entry = server_entry(module, f"{package}.tools.{module}_mcp", transport, autostart, servers)
+    others = [server for server in servers if server.get("name") != module]
+    entry = server_entry(module, f"{package}.tools.{module}_mcp", transport, autostart, others)
+    current = next((server for server in servers if server.get("name") == module), None)
+    if current is not None and transport == "http" and current.get("url"):
+        entry["url"] = current["url"]  # a regenerated server keeps its port
     flag = "" if autostart else " --no-autostart"
     option = " --transport http" if transport == "http" else ""
-    generate(
+    written = generate(
         "tool-server",
         name,
         f"restack g tool-server {name}{option}{flag}",
         {"transport": transport},
+        options=options,
+        extra=[registry_change(root, document, entry)],
     )
-    register_server(path, entry)
-    console.print(f"  [green]update[/]  {TOOLS_CONFIG} (server '{module}')")
-    console.print(
-        f'Agents call it with call_tool(server="{module}", tool=...). '
-        f"Try it: `restack test:tools --server {module}`."
-    )
+    if written and not options.pretend:
+        console.print(
+            f'Agents call it with call_tool(server="{module}", tool=...). '
+            f"Try it: `restack test:tools --server {module}`."
+        )
 
 
 # ------------------------------------------------------------------ checks and smoke tests
@@ -178,11 +210,7 @@ async def _probe(config: ToolsConfig, names: list[str], call: bool) -> list[Chec
             try:
                 tools = await client.list_tools()
             except ToolCallError as error:
-                checks.append(
-                    Check(
-                        "Tool servers", name, "fail", f"unreachable: {error}", _start_hint(server)
-                    )
-                )
+                checks.append(await _unreachable(server, error, started=call))
                 await client.close()
                 continue
             names_list = ", ".join(tool.name for tool in tools) or "none"
@@ -202,6 +230,31 @@ async def _probe(config: ToolsConfig, names: list[str], call: bool) -> list[Chec
     finally:
         await manager.stop_all()
     return checks
+
+
+async def _unreachable(server: ServerConfig, error: ToolCallError, *, started: bool) -> Check:
+    """A server that does not answer fails, unless it is one the service starts (an http
+    server with `autostart`) and no service is running yet: then it is simply not started."""
+    service_starts_it = not started and server.managed and server.transport != "stdio"
+    if service_starts_it and not await _service_running():
+        return Check(
+            "Tool servers",
+            server.name,
+            "warn",
+            f"not running yet ({server.url}); the service starts it",
+            "`restack dev` or `restack run:server` starts it; "
+            "`restack test:tools` starts and calls it now.",
+        )
+    return Check("Tool servers", server.name, "fail", f"unreachable: {error}", _start_hint(server))
+
+
+async def _service_running() -> bool:
+    settings = load_engine_settings()
+    try:
+        client = await asyncio.wait_for(connect(settings), timeout=5)
+        return await asyncio.wait_for(service_pollers(client, settings), timeout=5) > 0
+    except (ClientError, TimeoutError):
+        return False
 
 
 async def _call_samples(client: FastMCPClient, tools: list[Tool]) -> list[Check]:
@@ -275,12 +328,20 @@ def test_tools(
         raise typer.Exit(1)
 
 
+def preflight() -> None:
+    """The service starts the tool servers of config/tools.yaml: refuse a broken file."""
+    try:
+        load_tools_config()
+    except ToolsConfigError as error:
+        fail(str(error), fix=f"Correct {TOOLS_CONFIG} as the message says.", code=2)
+
+
 def register(app: typer.Typer, generators: typer.Typer) -> None:
     generators.command("tool-server")(tool_server)
     app.command("test:tools")(test_tools)
 
 
-def check_server_references(servers: list[str]) -> None:
+def check_server_references(servers: list[str], may_write: bool = False) -> None:
     """Refuse tool servers that config/tools.yaml does not define (for `g agent --tools`)."""
     known = [server.name for server in load_tools_config().servers]
     missing = [server for server in servers if server not in known]
@@ -302,4 +363,5 @@ COMPONENT = Component(
     checks=tool_checks,
     register=register,
     check_references=check_server_references,
+    preflight=preflight,
 )

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..common.settings import project_root
+from ..common.yaml_errors import describe_yaml_error
 from .errors import ToolsConfigError
 
 TOOLS_CONFIG = Path("config") / "tools.yaml"
@@ -199,7 +200,7 @@ def load_tools_config(path: Path | None = None) -> ToolsConfig:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise ToolsConfigError(
-            f"{path} is not valid YAML: {' '.join(str(error).split())}",
+            f"{path} is not valid YAML ({describe_yaml_error(error)}).",
             fix=f"Correct the syntax at the line named, or restore {TOOLS_CONFIG} from git.",
         ) from None
     return parse_tools_config(data, str(path))

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
+from ..cli.changes import Force, Pretend, Skip, carry_out, change, summary, write_options
 from ..cli.checks import Check
 from ..cli.components import Component
-from ..cli.console import console, fail, report
+from ..cli.console import console, fail
+from ..cli.generate import component_name
 from ..common.settings import project_root
 from .errors import PromptConfigError, PromptError
 from .loader import (
@@ -22,7 +25,7 @@ from .loader import (
     parse_prompt_file,
     split_frontmatter,
 )
-from .scaffold import create_prompt_version
+from .scaffold import create_prompt_version, plan_prompt_version
 from .versions import is_valid_version, sort_versions
 
 prompts_app = typer.Typer(help="See what the prompt registry resolves.", no_args_is_help=True)
@@ -83,21 +86,54 @@ def generate_prompt(
     version: str = typer.Option(..., "--version", help="Semantic version, e.g. 1.0.0"),
     model: str | None = typer.Option(None, "--model", help="Default model in the frontmatter"),
     description: str | None = typer.Option(None, "--description", help="What the prompt does"),
+    force: Force = False,
+    skip: Skip = False,
+    pretend: Pretend = False,
 ) -> None:
     """Create prompts/<name>/v<version>.md and register it in config/prompts.yaml."""
-    created = create_prompt_version(
-        project_root(), name, version, model=model, description=description
-    )
-    source = f" (copied from {created.based_on})" if created.based_on else ""
-    console.print(f"  [green]create[/]  {created.path}{source}")
-    console.print(f"  [green]update[/]  {DEFAULT_CONFIG}")
-    if created.latest_moved:
-        console.print(f"Prompt {created.key} {created.version} registered; latest is now it.")
+    options = write_options(force, skip, pretend)
+    root = project_root()
+    component_name(name, "prompt")
+    plan = plan_prompt_version(root, name, version, model=model, description=description)
+    prompt_file = change(root, plan.path, plan.text)
+    differs = prompt_file.current not in (None, prompt_file.content)
+    if plan.published and differs:
+        prompt_file = replace(
+            prompt_file,
+            note=f"prompt '{plan.key}' already has version {plan.version}; published versions "
+            f"never change: pick a version above {plan.highest}",
+        )
+    elif differs:
+        prompt_file = replace(prompt_file, note=f"not registered in {DEFAULT_CONFIG}")
+    elif plan.based_on:
+        prompt_file = replace(prompt_file, note=f"copied from {plan.based_on}")
+    registry = change(root, DEFAULT_CONFIG.as_posix(), plan.registry, edit=True)
+    decided = carry_out(root, [prompt_file, registry], options)
+    unchanged = summary(decided, options)
+    if unchanged:
+        console.print(unchanged)
+    elif options.pretend:
+        return
+    elif plan.published:
+        console.print(f"Prompt {plan.key} {plan.version} rewritten.")
+    elif plan.latest_moved:
+        console.print(f"Prompt {plan.key} {plan.version} registered; latest is now it.")
     else:
         console.print(
-            f"Prompt {created.key} {created.version} registered; latest stays "
-            f"{created.latest or '(the highest release)'}."
+            f"Prompt {plan.key} {plan.version} registered; latest stays "
+            f"{plan.latest or '(the highest release)'}."
         )
+
+
+def preflight() -> None:
+    """Agents render prompts from config/prompts.yaml: refuse to start with a broken one."""
+    loader = _loader()
+    if not loader.config_path.exists():  # no registry: agents that use no prompt still run
+        return
+    try:
+        loader.names()
+    except PromptError as error:
+        fail(str(error), fix=_EDIT_FIX, code=2)
 
 
 def register(app: typer.Typer, generators: typer.Typer) -> None:
@@ -243,9 +279,9 @@ def _unregistered(loader: PromptLoader, registered: set[Path]) -> Iterator[Check
         )
 
 
-def check_prompt_references(names: list[str]) -> None:
+def check_prompt_references(names: list[str], may_write: bool = False) -> None:
     """Refuse prompts the registry does not define (for `g agent --prompt`); in a terminal,
-    offer to create version 1.0.0 of a missing one."""
+    and unless `may_write` is false (--pretend), offer to create version 1.0.0 of one."""
     try:
         known = PromptLoader().names()
     except PromptError as error:
@@ -256,8 +292,13 @@ def check_prompt_references(names: list[str]) -> None:
         fix = f"Create it with `restack g prompt {key} --version 1.0.0`, or use one of: " + (
             ", ".join(known) or "none"
         )
-        if not sys.stdin.isatty() or not typer.confirm(
-            f"Prompt '{key}' is not in config/prompts.yaml. Create {key} 1.0.0 now?", default=True
+        if (
+            not may_write
+            or not sys.stdin.isatty()
+            or not typer.confirm(
+                f"Prompt '{key}' is not in config/prompts.yaml. Create {key} 1.0.0 now?",
+                default=True,
+            )
         ):
             fail(f"No prompt named '{key}' in config/prompts.yaml.", fix=fix, code=2)
         created = create_prompt_version(project_root(), key, "1.0.0")
@@ -273,4 +314,5 @@ COMPONENT = Component(
     checks=prompt_checks,
     register=register,
     check_references=check_prompt_references,
+    preflight=preflight,
 )

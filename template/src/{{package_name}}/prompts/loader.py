@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any, Literal
 import yaml
 
 from ..common.settings import project_root
+from ..common.yaml_errors import describe_yaml_error
 from .errors import (
     InvalidVersionError,
     MissingPromptVariablesError,
@@ -52,6 +54,7 @@ _YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 DEFAULT_CONFIG = Path("config") / "prompts.yaml"
 PROMPTS_DIR = "prompts"
+_LINE = re.compile(r"\bline (\d+)")
 Resolution = Literal["semver", "exact"]
 _ENTRY_KEYS = {"description", "versions", "latest", "resolution"}
 _FRONTMATTER_TYPES: dict[str, tuple[type, ...]] = {
@@ -243,7 +246,9 @@ def split_frontmatter(text: str) -> tuple[dict[str, Any], str, bool]:
             try:
                 data = yaml.load(raw, Loader=_YamlLoader) if raw.strip() else {}
             except yaml.YAMLError as error:
-                raise ValueError(f"frontmatter is not valid YAML ({error})") from error
+                # The frontmatter starts on the file's second line, after '---'.
+                problem = describe_yaml_error(error, lines_before=1)
+                raise ValueError(f"frontmatter is not valid YAML ({problem})") from error
             if not isinstance(data, dict):
                 raise ValueError("frontmatter must be a YAML mapping (key: value lines)")
             return data, body, True
@@ -317,7 +322,8 @@ class PromptLoader:
             data = yaml.load(self.config_path.read_text(encoding="utf-8"), Loader=_YamlLoader)
         except yaml.YAMLError as error:
             raise PromptConfigError(
-                f"{self.config_path} is not valid YAML ({error}); fix it or restore it from git"
+                f"{self.config_path} is not valid YAML ({describe_yaml_error(error)}); "
+                "fix it or restore it from git"
             ) from error
         if data is None:
             data = {"prompts": {}}
@@ -444,7 +450,10 @@ def parse_prompt_file(text: str, name: str, version: str, relative: str) -> Prom
             content=body, metadata=metadata, version=version, name=name, path=relative
         )
     except PromptFormatError as error:
-        raise PromptFileError(f"{where}: {error}") from error
+        # The template parser counts lines in the body; the user reads them in the file.
+        offset = text[: len(text) - len(body)].count("\n")
+        problem = _LINE.sub(lambda m: f"line {int(m.group(1)) + offset}", str(error), count=1)
+        raise PromptFileError(f"{where}: {problem}") from error
 
 
 __all__ = [

@@ -3,8 +3,8 @@
 A prompt file is content the user owns and, once published, a version never changes;
 so it is written here rather than by a Copier generator (which `restack upgrade` would
 later merge template changes into). A new version starts as a copy of the highest
-existing one. `config/prompts.yaml` is edited with the round-trip YAML editor
-(`common/yamledit.py`), so the user's comments, quoting and order survive.
+existing one. `config/prompts.yaml` is edited with ruamel.yaml's round-trip mode, so the
+user's comments, quoting and order survive.
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ from ..common.yamledit import (
     write_atomic,
 )
 from .errors import InvalidVersionError, PromptError, PromptScaffoldError
-from .loader import DEFAULT_CONFIG, PROMPTS_DIR, entry_problems, parse_prompt_file
+from .loader import DEFAULT_CONFIG, PROMPTS_DIR, PromptLoader, entry_problems, parse_prompt_file
 from .versions import parse_version, sort_versions
 
 _REGISTRY_HEADER = """\
 # Prompt registry: every prompt, its versions and which one `latest` means.
 # Paths are relative to the project root and must live under prompts/.
 """
+
+
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class CreatedPrompt:
     based_on: str | None
     latest: str | None
     latest_moved: bool
+
+
+
+
 
 
 def skeleton(key: str, version: str, model: str | None, description: str | None) -> str:
@@ -67,6 +73,8 @@ def skeleton(key: str, version: str, model: str | None, description: str | None)
         "",
     ]
     return "\n".join(lines)
+
+
 
 
 def next_version_text(base: str, version: str, model: str | None, description: str | None) -> str:
@@ -102,15 +110,37 @@ def _write_new(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def create_prompt_version(
+
+
+@dataclass(frozen=True)
+class PromptPlan:
+    """What `restack g prompt` would write: the version's file and the registry's new text."""
+
+    key: str
+    version: str
+    path: str
+    """The version's file, relative to the project root."""
+    text: str
+    registry: str
+    """config/prompts.yaml with the version registered (unchanged when it already is)."""
+    based_on: str | None
+    latest: str | None
+    latest_moved: bool
+    published: bool
+    """The version is already registered (so its file is a published prompt)."""
+    highest: str | None
+    """The highest registered version before this one."""
+
+
+def plan_prompt_version(
     root: Path,
     name: str,
     version: str,
     *,
     model: str | None = None,
     description: str | None = None,
-) -> CreatedPrompt:
-    """Write `prompts/<key>/v<version>.md` and register it; raise before writing on refusal."""
+) -> PromptPlan:
+    """Work out the new version's file and registry; raise PromptScaffoldError on refusal."""
     try:
         key = check_component_name(name, "prompt")
     except InvalidNameError as error:
@@ -118,9 +148,7 @@ def create_prompt_version(
     try:
         new = parse_version(version)
     except InvalidVersionError as error:
-        raise PromptScaffoldError(
-            str(error), fix="Pass --version MAJOR.MINOR.PATCH, e.g. --version 1.0.0."
-        ) from error
+        raise PromptScaffoldError(f"{error}; pass --version MAJOR.MINOR.PATCH") from error
     version = str(new)
 
     config = root / DEFAULT_CONFIG
@@ -143,45 +171,46 @@ def create_prompt_version(
         raise PromptScaffoldError(f"'prompts:' in {DEFAULT_CONFIG} must be a mapping")
 
     relative = f"{PROMPTS_DIR}/{key}/v{version}.md"
-    target = root / relative
     entry = prompts.get(key)
     based_on: str | None = None
+    highest: str | None = None
+    published = False
     if entry is not None:
         problems = entry_problems(key, entry)
         if problems:
             raise PromptScaffoldError(
-                f"the registry entry '{key}' is invalid: {'; '.join(problems)}",
-                fix=f"Correct it in {DEFAULT_CONFIG} first (docs/prompts.md shows an entry).",
+                f"the registry entry '{key}' is invalid ({'; '.join(problems)}); fix it first"
             )
         registered = {str(v): str(p) for v, p in entry["versions"].items()}
-        clash = [v for v in registered if parse_version(v) == new]
-        if clash:
-            raise PromptScaffoldError(
-                f"prompt '{key}' already has version {clash[0]} ({registered[clash[0]]})",
-                fix="Published versions never change: pick a version higher than "
-                f"{sort_versions(registered)[-1]}.",
-            )
-        based_on = sort_versions(registered)[-1]
-        base_file = root / registered[based_on]
-        if not base_file.is_file():
-            raise PromptScaffoldError(
-                f"the highest version {based_on} of '{key}' is registered at "
-                f"{registered[based_on]}, which is missing",
-                fix=f"Restore that file, or remove version {based_on} from {DEFAULT_CONFIG}.",
-            )
-        text = next_version_text(base_file.read_text(encoding="utf-8"), version, model, description)
+        highest = sort_versions(registered)[-1]
+        same = [v for v in registered if parse_version(v) == new]
+        if same:
+            published = True
+            relative = registered[same[0]]
+            try:
+                PromptLoader(root=root).safe_path(relative, key, version)
+            except PromptError as error:
+                raise PromptScaffoldError(str(error)) from error
+        others = [v for v in registered if parse_version(v) != new]
+        if others:
+            based_on = sort_versions(others)[-1]
+            base_file = root / registered[based_on]
+            if not base_file.is_file():
+                raise PromptScaffoldError(
+                    f"the highest version {based_on} of '{key}' is registered at "
+                    f"{registered[based_on]}, which is missing; restore it or fix the registry"
+                )
+            base = base_file.read_text(encoding="utf-8")
+            text = next_version_text(base, version, model, description)
+        else:
+            text = skeleton(key, version, model, description)
     else:
         text = skeleton(key, version, model, description)
-    if target.exists():
-        raise PromptScaffoldError(
-            f"{relative} already exists but is not registered",
-            fix=f"Add it to {DEFAULT_CONFIG} by hand, or delete it.",
-        )
     try:
         parse_prompt_file(text, key, version, relative)
     except PromptError as error:
         raise PromptScaffoldError(
-            f"the new file would not load: {error}", fix=f"Fix version {based_on} first."
+            f"the new file would not load ({error}); fix version {based_on} first"
         ) from error
 
     latest_moved = False
@@ -195,7 +224,7 @@ def create_prompt_version(
         entry["resolution"] = quoted("semver")
         prompts[key] = entry
         latest_moved = True
-    else:
+    elif not published:
         entry["versions"][quoted(version)] = quoted(relative)
         current = entry.get("latest")
         # `latest` only moves forward, and never onto a prerelease.
@@ -204,12 +233,53 @@ def create_prompt_version(
             latest_moved = True
         if description and not entry.get("description"):
             entry.insert(0, "description", quoted(description))
-    rendered = dump(document)
-    if not config.exists():
-        rendered = _REGISTRY_HEADER + rendered
+    if published:
+        registry = config.read_text(encoding="utf-8")
+    else:
+        registry = dump(document)
+        if not config.exists():
+            registry = _REGISTRY_HEADER + registry
     problems = entry_problems(key, prompts[key])
     if problems:  # a guard: the edit above must always produce a valid entry
         raise PromptScaffoldError("; ".join(problems))
+    latest = entry.get("latest")
+    return PromptPlan(
+        key=key,
+        version=version,
+        path=relative,
+        text=text,
+        registry=registry,
+        based_on=based_on,
+        latest=str(latest) if latest is not None else None,
+        latest_moved=latest_moved,
+        published=published,
+        highest=highest,
+    )
+
+
+def create_prompt_version(
+    root: Path,
+    name: str,
+    version: str,
+    *,
+    model: str | None = None,
+    description: str | None = None,
+) -> CreatedPrompt:
+    """Write `prompts/<key>/v<version>.md` and register it; raise before writing on refusal."""
+    plan = plan_prompt_version(root, name, version, model=model, description=description)
+    if plan.published:
+        raise PromptScaffoldError(
+            f"prompt '{plan.key}' already has version {plan.version} ({plan.path}); "
+            f"published versions never change: pick a higher version than {plan.highest}"
+        )
+    relative, text, rendered = plan.path, plan.text, plan.registry
+    config = root / DEFAULT_CONFIG
+    target = root / relative
+    if target.exists():
+        raise PromptScaffoldError(
+            f"{relative} already exists but is not registered; add it to {DEFAULT_CONFIG} "
+            "by hand, or delete it"
+        )
 
     # Folders this run creates, deepest first, so a failure can remove them again.
     created_dirs = sorted(
@@ -238,12 +308,11 @@ def create_prompt_version(
             with contextlib.suppress(OSError):
                 directory.rmdir()
         raise
-    latest = entry.get("latest")
     return CreatedPrompt(
-        key=key,
-        version=version,
+        key=plan.key,
+        version=plan.version,
         path=relative,
-        based_on=based_on,
-        latest=str(latest) if latest is not None else None,
-        latest_moved=latest_moved,
+        based_on=plan.based_on,
+        latest=plan.latest,
+        latest_moved=plan.latest_moved,
     )
