@@ -17,7 +17,7 @@ from ..cli.checks import Check
 from ..cli.components import Component
 from ..cli.console import console, fail
 from ..common.llm_router import default_config_path
-from ..common.settings import project_root
+from ..common.settings import load_env, project_root
 from .config import RouterConfig, load_config
 from .errors import ConfigError, LLMError
 from .models import LLMRequest, estimate_prompt_tokens
@@ -198,7 +198,7 @@ def _reachability(config: RouterConfig) -> Iterable[Check]:
 
 def preflight() -> None:
     """Every LLM call reads config/llm_router.yaml: refuse to start a service that cannot."""
-    _load_env()
+    load_env()
     path = default_config_path()
     if not path.exists():  # agents that make no LLM call still run; doctor reports it
         return

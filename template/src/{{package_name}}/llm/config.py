@@ -17,9 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
-from .redaction import SECRET_NAME, Redactor
-
 from .errors import ConfigError
+from .redaction import SECRET_NAME, Redactor
 
 ProviderType = Literal["openai", "anthropic", "openai_compatible", "mock"]
 Condition = Literal[

@@ -13,7 +13,7 @@ from rich.table import Table
 from ..cli.changes import Force, Pretend, Skip, carry_out, change, summary, write_options
 from ..cli.checks import Check
 from ..cli.components import Component
-from ..cli.console import console, fail
+from ..cli.console import console, fail, report
 from ..cli.generate import component_name
 from ..common.settings import project_root
 from .errors import PromptConfigError, PromptError

@@ -33,8 +33,6 @@ _REGISTRY_HEADER = """\
 """
 
 
-
-
 @dataclass(frozen=True)
 class CreatedPrompt:
     key: str
@@ -43,10 +41,6 @@ class CreatedPrompt:
     based_on: str | None
     latest: str | None
     latest_moved: bool
-
-
-
-
 
 
 def skeleton(key: str, version: str, model: str | None, description: str | None) -> str:
@@ -73,8 +67,6 @@ def skeleton(key: str, version: str, model: str | None, description: str | None)
         "",
     ]
     return "\n".join(lines)
-
-
 
 
 def next_version_text(base: str, version: str, model: str | None, description: str | None) -> str:
@@ -108,8 +100,6 @@ def _write_new(path: Path, text: str) -> None:
     # "x": never replace a file that appeared since the checks ran.
     with path.open("x", encoding="utf-8") as handle:
         handle.write(text)
-
-
 
 
 @dataclass(frozen=True)
