@@ -172,8 +172,9 @@ def files_of(project: Path) -> dict[str, str]:
     }
 
 
-# What a template release consists of (the rest of the repository is tooling).
-TEMPLATE_PATHS = ("copier.yml", "extensions", "template", "generators")
+# What a template release consists of (the rest of the repository is tooling). 1.0.0 had
+# no migrations.
+TEMPLATE_PATHS = ("copier.yml", "extensions", "template", "generators", "migrations")
 
 
 def _replace_template_files(source: Path, repo: Path) -> None:
@@ -184,6 +185,8 @@ def _replace_template_files(source: Path, repo: Path) -> None:
         elif target.exists():
             target.unlink()
         origin = source / name
+        if not origin.exists():
+            continue
         if origin.is_dir():
             shutil.copytree(origin, target, ignore=_ignore)
         else:

@@ -17,6 +17,7 @@ from functools import cache
 import typer
 
 from .checks import CheckGroup
+from .console import errors
 
 _PACKAGE = __name__.split(".")[0]
 
@@ -48,7 +49,20 @@ def installed_components() -> tuple[Component, ...]:
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if not info.ispkg or importlib.util.find_spec(f"{_PACKAGE}.{info.name}.cli") is None:
             continue
-        module = importlib.import_module(f"{_PACKAGE}.{info.name}.cli")
+        try:
+            module = importlib.import_module(f"{_PACKAGE}.{info.name}.cli")
+        except ModuleNotFoundError as error:
+            if (error.name or "").partition(".")[0] == _PACKAGE:
+                raise
+            # The project gained this component after it was installed (an upgrade):
+            # every other command still works, and this says how to get this one.
+            errors.print(
+                f"[yellow]warning:[/] the {info.name} component needs packages this "
+                f"environment lacks ({error}): reinstall the project with "
+                "pip install -e '.[dev]'",
+                highlight=False,
+            )
+            continue
         component = getattr(module, "COMPONENT", None)
         if isinstance(component, Component):
             found.append(component)
