@@ -37,6 +37,8 @@ TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_ANSWERS = Path(".copier-answers.yml")
 # Copier's own keys in an answers file.
 COPIER_KEYS = {"_commit", "_src_path"}
+# Strings Copier reads as yes/no answers given with `--data`.
+BOOL_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f", "on", "off", "1", "0"}
 # Copier's labels for the three sides of a merge; `restack upgrade` looks for them.
 MERGE_LABELS = ("before updating", "last update", "after updating")
 # The marker lines Copier writes, spelled so that this file does not contain them.
@@ -200,19 +202,24 @@ def template_questions() -> dict[str, dict[str, Any]]:
     }
 
 
-def check_answers(answers_file: Path, answers: dict[str, Any]) -> None:
-    """Refuse typos before Copier quietly reads them as something else."""
+def check_answers(where: str, answers: dict[str, Any], *, given: bool = False) -> None:
+    """Refuse typos before Copier quietly reads them as something else.
+
+    `given` answers come from `--data`, where true and false may be spelled as words.
+    """
     questions = template_questions()
+    fix = "correct that answer" if given else "correct or delete that line and commit"
     for key, value in answers.items():
         if key not in questions and key not in COPIER_KEYS:
             raise MigrationError(
-                f"{answers_file}: unknown answer '{key}' (the template asks "
-                f"{', '.join(sorted(questions))}); correct or delete that line and commit."
+                f"{where}: unknown answer '{key}' (the template asks "
+                f"{', '.join(sorted(questions))}); {fix}."
             )
-        if questions.get(key, {}).get("type") == "bool" and not isinstance(value, bool):
+        if questions.get(key, {}).get("type") != "bool" or isinstance(value, bool):
+            continue
+        if not (given and str(value).strip().lower() in BOOL_WORDS):
             raise MigrationError(
-                f"{answers_file}: {key} must be true or false, not {value!r}; "
-                "correct that line and commit."
+                f"{where}: {key} must be true or false, not {value!r}; {fix}."
             )
 
 
@@ -266,7 +273,8 @@ def releases_crossed(update: Update) -> list[str]:
 
 def run(update: Update) -> None:
     if update.stage == "before":
-        check_answers(update.answers_file, update.answers)
+        check_answers(str(update.answers_file), update.answers)
+        check_answers("--data", update.data, given=True)
     for version in releases_crossed(update):
         for step in MIGRATIONS[version]:
             if step.stage == update.stage and update.kind in step.kinds:
