@@ -28,9 +28,20 @@ def questions() -> frozenset[str]:
     return frozenset(key for key in config if not key.startswith("_"))
 
 
+def _given(data: Any) -> dict[str, Any]:
+    """The answers the user gave, or {} when Copier replays a project's answers file.
+
+    During `copier update`, Copier renders the project's last release with the answers
+    file as data (recognisable by its `_commit`); migrations/migrate.py checks that file
+    with a message naming it, before anything is written.
+    """
+    answers = dict(data or {})
+    return {} if "_commit" in answers else answers
+
+
 def unknown_answers_error(data: Any) -> str:
     """An error for answers no question asks for, or "" when every key is known."""
-    unknown = sorted(key for key in dict(data or {}) if key not in questions())
+    unknown = sorted(key for key in _given(data) if key not in questions())
     if unknown:
         return (
             f"unknown answer {', '.join(repr(key) for key in unknown)}: the template asks "
@@ -41,7 +52,7 @@ def unknown_answers_error(data: Any) -> str:
 
 def bool_answer_error(data: Any, name: str) -> str:
     """An error when `name` was given as something other than true or false."""
-    answers = dict(data or {})
+    answers = _given(data)
     if name not in answers:
         return ""
     value = answers[name]

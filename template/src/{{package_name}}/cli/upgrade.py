@@ -414,9 +414,9 @@ def _dry_run(source: TemplateSource, steps: list[Step], target: str) -> None:
             except UpgradeError as error:
                 console.print(f"  [red]{step.describe(target)}: {error}[/]")
                 return
-            changes = _git(clone, "status", "--porcelain", "--untracked-files=all").splitlines()
+            changes = _git(clone, "status", "--porcelain").splitlines()  # new folders as one
             conflicts = conflicted_files(clone)
-            console.print(f"  {step.describe(target)}: {len(changes)} file(s) change")
+            console.print(f"  {step.describe(target)}:")
             for line in changes[:40]:
                 name = line[3:].strip()
                 status = _STATUS.get(line[:2].strip()[:1], "change")
