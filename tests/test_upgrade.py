@@ -202,7 +202,7 @@ def make_venv(project: Path) -> Path:
     venv = project / ".venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = next((venv / "lib").glob("python*/site-packages"))
-    (site / "_tests_site.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    (site / "_base_site.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     shutil.copy(REPO_ROOT / "tests" / "env_guard.py", site / "_restack_env_guard.py")
     (site / "_restack_env_guard.pth").write_text("import _restack_env_guard\n")
     python = venv / "bin" / "python"
