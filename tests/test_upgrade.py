@@ -423,33 +423,34 @@ def test_plain_copier_update_from_v1(v1_project: Path, tmp_path: Path) -> None:
 # ------------------------------------------------------------------ single behaviours
 
 
-def test_upgrade_refuses_a_dirty_tree(template_repo: TemplateRepo, tmp_path: Path) -> None:
-    project = render(template_repo, tmp_path / "demo-app")
+@pytest.fixture(scope="module")
+def v2_project(template_repo: TemplateRepo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project made with the current release (every component on), committed."""
+    return render(template_repo, tmp_path_factory.mktemp("v2") / "demo-app")
+
+
+def test_upgrade_refusals_change_nothing(v2_project: Path, tmp_path: Path) -> None:
+    project = copy_of(v2_project, tmp_path / "demo-app")
+
+    unknown = restack(project, "upgrade", "--with", "llm,toolz")
+
+    assert unknown.returncode == 2
+    assert "toolz" in unknown.stderr and "llm, tools, prompts" in unknown.stderr
+    assert git(project, "status", "--porcelain") == ""
+
     (project / PKG / "agents/greeter_agent.py").write_text("# work in progress\n")
     before = files_of(project)
 
-    result = restack(project, "upgrade")
+    dirty = restack(project, "upgrade")
 
-    assert result.returncode == 1
-    assert "uncommitted changes" in result.stderr
-    assert "Commit or stash" in result.stderr
+    assert dirty.returncode == 1
+    assert "uncommitted changes" in dirty.stderr
+    assert "Commit or stash" in dirty.stderr
     assert files_of(project) == before
 
 
-def test_upgrade_rejects_an_unknown_component(template_repo: TemplateRepo, tmp_path: Path) -> None:
-    project = render(template_repo, tmp_path / "demo-app", {"with_llm": False})
-
-    result = restack(project, "upgrade", "--with", "llm,toolz")
-
-    assert result.returncode == 2
-    assert "toolz" in result.stderr and "llm, tools, prompts" in result.stderr
-    assert git(project, "status", "--porcelain") == ""
-
-
-def test_update_refuses_typos_in_the_answers_file(
-    template_repo: TemplateRepo, tmp_path: Path
-) -> None:
-    project = render(template_repo, tmp_path / "demo-app")
+def test_update_refuses_typos_in_the_answers_file(v2_project: Path, tmp_path: Path) -> None:
+    project = copy_of(v2_project, tmp_path / "demo-app")
     answers_file = project / ".copier-answers.yml"
     for typo, message in (
         ("with_toolz: true\n", "unknown answer 'with_toolz'"),
