@@ -10,7 +10,7 @@ from .components import installed_components, register_all
 from .console import errors
 from .doctor import build_doctor
 from .runtime import dev, run_agent, run_server, run_workflow
-from .upgrade import register_missing_components, upgrade, warn_about_conflicts
+from .upgrade import REINSTALL, register_missing_components, upgrade, warn_about_conflicts
 
 app = typer.Typer(
     help="Develop this Restack project: generate components, run them, check the setup.",
@@ -39,7 +39,7 @@ def main() -> None:
         # The project changed (an upgrade, a new component) since it was installed.
         errors.print(
             f"[bold red]error:[/] {error}: this environment lacks a package the project "
-            "needs.\n[bold]fix:[/] Reinstall the project: pip install -e '.[dev]'",
+            f"needs.\n[bold]fix:[/] Reinstall the project: {REINSTALL}",
             highlight=False,
         )
         exit_now(1)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import typer
+from rich.markup import escape
 
 from .checks import CheckGroup
 from .console import errors
@@ -58,8 +59,8 @@ def installed_components() -> tuple[Component, ...]:
             # every other command still works, and this says how to get this one.
             errors.print(
                 f"[yellow]warning:[/] the {info.name} component needs packages this "
-                f"environment lacks ({error}): reinstall the project with "
-                "pip install -e '.[dev]'",
+                f"environment lacks ({escape(str(error))}): reinstall the project with "
+                "pip install -e '.\\[dev]'",
                 highlight=False,
             )
             continue

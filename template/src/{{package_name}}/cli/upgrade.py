@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ..common.settings import project_root
 from .console import console, errors, fail
@@ -63,7 +64,8 @@ OPTIONAL = (
         "prompts", "with_prompts", "prompts", "the prompt registry", ("g prompt", "prompts")
     ),
 )
-REINSTALL = "pip install -e '.[dev]'"
+# Printed through rich, which would read "[dev]" as a style tag.
+REINSTALL = escape("pip install -e '.[dev]'")
 # Copier's conflict marker lines, spelled so that this file does not contain them: an
 # older `restack upgrade` counts any file holding them as conflicted.
 _CONFLICT_MARKERS = {"<" * 7 + " before updating", ">" * 7 + " after updating"}
@@ -101,7 +103,7 @@ def warn_about_conflicts() -> None:
     conflicts = conflicted_files(root)
     if conflicts:
         errors.print(
-            f"[yellow]warning:[/] unresolved upgrade conflicts in {', '.join(conflicts)}: "
+            f"[yellow]warning:[/] unresolved upgrade conflicts in {escape(', '.join(conflicts))}: "
             "keep what you need between the conflict markers, delete the markers and "
             "commit (docs/upgrading.md).",
             highlight=False,
@@ -206,10 +208,17 @@ def _install_command(environment: Environment) -> list[str] | None:
     return None
 
 
-def reinstall(root: Path, *, changed: bool, dry_run: bool = False) -> bool:
-    """Bring the environment in line with pyproject.toml; False when that failed."""
+def reinstall(
+    root: Path, *, project_step: bool, dry_run: bool = False, pyproject_root: Path | None = None
+) -> bool:
+    """Install the project again where it lacks a dependency of pyproject.toml.
+
+    Returns False when that was needed and failed. `project_step` says the project was
+    just updated (and is reported either way); `pyproject_root` is where the updated
+    pyproject.toml is, when not in `root` (a dry run).
+    """
     try:
-        distribution, declared = declared_requirements(root)
+        distribution, declared = declared_requirements(pyproject_root or root)
     except (OSError, KeyError, tomllib.TOMLDecodeError) as error:
         errors.print(
             f"[yellow]warning:[/] pyproject.toml cannot be read ({error}); "
@@ -219,19 +228,24 @@ def reinstall(root: Path, *, changed: bool, dry_run: bool = False) -> bool:
         return False
     environment = find_environment(root, distribution)
     if environment is None:
-        if changed:
+        if project_step:
             console.print(
                 f"  [yellow]note[/]     {distribution} is not installed in this environment "
                 f"or in .venv: install it with {REINSTALL} to get the new dependencies."
             )
         return True
-    if not changed and declared <= environment.requires:
+    if declared <= environment.requires:
+        if project_step:
+            console.print(
+                f"  [green]checked[/]  {_env_dir(environment)} has every dependency of "
+                "pyproject.toml"
+            )
         return True
     where = environment.python
     command = _install_command(environment)
-    shown = f"pip install {'-e ' if environment.editable else ''}'.[dev]'"
+    shown = escape(f"pip install {'-e ' if environment.editable else ''}'.[dev]'")
     if dry_run:
-        console.print(f"  would reinstall the project with {where} ({shown})")
+        console.print(f"  would reinstall the project into {_env_dir(environment)} ({shown})")
         return True
     if command is None:
         errors.print(
@@ -251,10 +265,14 @@ def reinstall(root: Path, *, changed: bool, dry_run: bool = False) -> bool:
         )
         return False
     console.print(
-        f"  [green]reinstalled[/] the project into {Path(where).parent.parent} ({shown}): "
+        f"  [green]reinstalled[/] the project into {_env_dir(environment)} ({shown}): "
         "restack runs the new release with its dependencies"
     )
     return True
+
+
+def _env_dir(environment: Environment) -> Path:
+    return Path(environment.python).parent.parent
 
 
 # ------------------------------------------------------------------ the upgrade
@@ -390,7 +408,7 @@ def _commit(root: Path, message: str) -> None:
 def _report_conflicts(step: Step, target: str, conflicts: list[str]) -> None:
     console.print(f"[yellow]{step.describe(target)}: conflicts in[/]")
     for path in conflicts:
-        console.print(f"  [yellow]conflict[/]  {path}")
+        console.print(f"  [yellow]conflict[/]  {escape(path)}")
 
 
 def _dry_run(source: TemplateSource, steps: list[Step], target: str) -> None:
@@ -425,7 +443,8 @@ def _dry_run(source: TemplateSource, steps: list[Step], target: str) -> None:
             if len(changes) > 40:
                 console.print(f"      ... and {len(changes) - 40} more")
             _commit(clone, step.commit_message(target))
-        reinstall(source.root, changed=True, dry_run=True)
+            if step.answers_file == Path(PROJECT_ANSWERS):
+                reinstall(source.root, project_step=True, dry_run=True, pyproject_root=clone)
 
 
 _STATUS = {"M": "update", "A": "create", "?": "create", "D": "delete", "U": "conflict"}
@@ -490,7 +509,7 @@ def upgrade(
         return
     if not steps:
         console.print(f"Already up to date: the project and its components are on {target}.")
-        if not reinstall(root, changed=False):
+        if not reinstall(root, project_step=False):
             raise typer.Exit(1)
         return
 
@@ -515,19 +534,26 @@ def upgrade(
         console.print(f"  [green]updated[/]  {step.describe(after)}")
         if step.answers_file == Path(PROJECT_ANSWERS):
             project_changed = True
-            reinstalled = reinstall(root, changed=True)
+            reinstalled = reinstall(root, project_step=True)
     if not project_changed:
-        reinstalled = reinstall(root, changed=False)
+        reinstalled = reinstall(root, project_step=False)
     console.print("[bold]Upgrade complete.[/] Review the commits with `git log -p`.")
     if not reinstalled:
         raise typer.Exit(1)
 
 
 def register_missing_components(
-    app: typer.Typer, generators: typer.Typer, installed_answers: set[str]
+    app: typer.Typer,
+    generators: typer.Typer,
+    installed_answers: set[str],
+    package_root: Path | None = None,
 ) -> None:
-    """Commands of components the project lacks say how to add them, not 'No such command'."""
-    package_root = Path(__file__).resolve().parents[1]
+    """Commands of components the project lacks say how to add them, not 'No such command'.
+
+    A component whose package is in `package_root` (this package) but did not load lacks
+    its dependencies in this environment: its commands say to reinstall.
+    """
+    package_root = package_root or Path(__file__).resolve().parents[1]
     for option in OPTIONAL:
         if option.answer in installed_answers:
             continue
