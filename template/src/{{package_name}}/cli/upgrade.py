@@ -265,14 +265,17 @@ def reinstall(
         )
         return False
     console.print(
-        f"  [green]reinstalled[/] the project into {_env_dir(environment)} ({shown}): "
-        "restack runs the new release with its dependencies"
+        f"  [green]reinstalled[/] the project into {_env_dir(environment)} ({shown}), "
+        "with the new release's dependencies"
     )
     return True
 
 
-def _env_dir(environment: Environment) -> Path:
-    return Path(environment.python).parent.parent
+def _env_dir(environment: Environment) -> str:
+    folder = Path(environment.python).parent.parent
+    with contextlib.suppress(ValueError):
+        return str(folder.relative_to(Path.cwd()))
+    return str(folder)
 
 
 # ------------------------------------------------------------------ the upgrade
