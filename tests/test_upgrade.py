@@ -305,6 +305,9 @@ def test_restack_upgrade_from_v1_then_turn_components_on(v1_project: Path, tmp_p
     assert "README.md" in first.stdout
     assert conflict_files(project) == ["README.md"]
     assert "moves src/demo_app/testing.py" in first.stderr
+    # 1.0.0's command runs Copier as plain `copier update` does: the migration names the
+    # conflict, which Copier itself does not.
+    assert "CONFLICTS in README.md" in first.stderr
 
     # Any command now starts with a warning naming the file; the CLI itself still works.
     warned = cli(project, "--help")
@@ -484,10 +487,14 @@ def test_conflicts_stop_the_upgrade_and_it_resumes_after_resolving(tmp_path: Pat
         policies.read_text(encoding="utf-8").replace("maximum_attempts=5,", "maximum_attempts=4,"),
         encoding="utf-8",
     )
+    # It also rewords a published prompt version, which projects own once they have it.
+    prompt = next_source / "template/prompts/summarize/v1.0.0.md"
+    prompt.write_text(prompt.read_text(encoding="utf-8") + "\nBe brief.\n", encoding="utf-8")
     history = release_history(
         tmp_path / "template", [(REPO_ROOT, CURRENT), (next_source, "v99.0.0")]
     )
     project = render(history, tmp_path / "demo-app", vcs_ref=CURRENT)
+    published = (project / "prompts/summarize/v1.0.0.md").read_text(encoding="utf-8")
     assert_ok(restack(project, "g", "function", "fetch_weather"), "restack g function")
     policies_py = project / PKG / "common/policies.py"
     Edit(f"{PKG}/common/policies.py", "maximum_attempts=5,", "maximum_attempts=7,").apply(project)
@@ -517,3 +524,4 @@ def test_conflicts_stop_the_upgrade_and_it_resumes_after_resolving(tmp_path: Pat
     assert answers(project, ".copier/function-fetch_weather.yml")["_commit"] == "v99.0.0"
     assert "maximum_attempts=7" in policies_py.read_text(encoding="utf-8")
     assert "warning" not in restack(project, "--help").stderr
+    assert (project / "prompts/summarize/v1.0.0.md").read_text(encoding="utf-8") == published

@@ -564,10 +564,11 @@ def register_missing_components(
         for command in option.commands:
             group, _, name = command.rpartition(" ")
             target = generators if group == "g" else app
+            # Hidden: `--help` lists what the project has; calling one says how to get it.
             target.command(
                 name,
                 context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-                help=f"Needs {option.title} (restack upgrade --with {option.name}).",
+                hidden=True,
             )(_missing(command, option, present))
 
 
