@@ -69,6 +69,8 @@ REINSTALL = escape("pip install -e '.[dev]'")
 # Copier's conflict marker lines, spelled so that this file does not contain them: an
 # older `restack upgrade` counts any file holding them as conflicted.
 _CONFLICT_MARKERS = {"<" * 7 + " before updating", ">" * 7 + " after updating"}
+# `git status --porcelain` codes of paths with unmerged index stages (Copier sets them).
+_UNMERGED = {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}
 
 
 # ------------------------------------------------------------------ conflicts
@@ -76,10 +78,13 @@ _CONFLICT_MARKERS = {"<" * 7 + " before updating", ">" * 7 + " after updating"}
 
 def conflicted_files(root: Path) -> list[str]:
     """Files an update left conflicted: unmerged in the index, or holding marker lines."""
-    found = set(_git(root, "diff", "--name-only", "--diff-filter=U").split())
+    found: set[str] = set()
     status = _git(root, "status", "--porcelain", "--untracked-files=all")
     for line in status.splitlines():
         name = line[3:].strip().strip('"')
+        if line[:2] in _UNMERGED:
+            found.add(name)
+            continue
         path = root / name
         with contextlib.suppress(OSError, UnicodeDecodeError):
             if path.is_file() and _has_markers(path.read_text(encoding="utf-8")):
