@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -11,6 +12,7 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import copier
@@ -172,8 +174,9 @@ def files_of(project: Path) -> dict[str, str]:
     }
 
 
-# What a template release consists of (the rest of the repository is tooling).
-TEMPLATE_PATHS = ("copier.yml", "extensions", "template", "generators")
+# What a template release consists of (the rest of the repository is tooling). 1.0.0 had
+# no migrations.
+TEMPLATE_PATHS = ("copier.yml", "extensions", "template", "generators", "migrations")
 
 
 def _replace_template_files(source: Path, repo: Path) -> None:
@@ -184,6 +187,8 @@ def _replace_template_files(source: Path, repo: Path) -> None:
         elif target.exists():
             target.unlink()
         origin = source / name
+        if not origin.exists():
+            continue
         if origin.is_dir():
             shutil.copytree(origin, target, ignore=_ignore)
         else:
@@ -199,3 +204,14 @@ def release_history(destination: Path, releases: list[tuple[Path, str]]) -> Temp
         _replace_template_files(source, destination)
         repo.commit_all(f"Release {tag}", tag=tag)
     return repo
+
+
+def load_migrations(root: Path | None = None) -> ModuleType:
+    """The template's migration script (migrations/migrate.py) as a module."""
+    path = (root or Path(__file__).resolve().parents[1]) / "migrations" / "migrate.py"
+    spec = importlib.util.spec_from_file_location("restack_template_migrate", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module

@@ -8,10 +8,10 @@ from ..common.process import exit_now
 from ..common.settings import load_env
 from . import generate
 from .components import installed_components, register_all
-from .console import ReportingGroup
+from .console import ReportingGroup, errors
 from .doctor import build_doctor
 from .runtime import dev, run_agent, run_server, run_workflow
-from .upgrade import upgrade
+from .upgrade import REINSTALL, register_missing_components, upgrade, warn_about_conflicts
 
 app = typer.Typer(
     cls=ReportingGroup,
@@ -35,10 +35,22 @@ app.command("run:workflow")(run_workflow)
 app.command("doctor")(build_doctor(installed_components()))
 app.command("upgrade")(upgrade)
 register_all(app, generate.app, installed_components())
+register_missing_components(app, generate.app, {c.answer for c in installed_components()})
 
 
 def main() -> None:
+    warn_about_conflicts()
     try:
         app()
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] == __package__.partition(".")[0]:
+            raise
+        # The project changed (an upgrade, a new component) since it was installed.
+        errors.print(
+            f"[bold red]error:[/] {error}: this environment lacks a package the project "
+            f"needs.\n[bold]fix:[/] Reinstall the project: {REINSTALL}",
+            highlight=False,
+        )
+        exit_now(1)
     except SystemExit as done:
         exit_now(done.code)

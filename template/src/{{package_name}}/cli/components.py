@@ -17,6 +17,7 @@ from functools import cache
 import typer
 
 from .checks import CheckGroup
+from .console import errors
 
 _PACKAGE = __name__.split(".")[0]
 
@@ -48,13 +49,29 @@ def installed_components() -> tuple[Component, ...]:
     """Every component whose package this project has, in name order."""
     package = importlib.import_module(_PACKAGE)
     found: list[Component] = []
+    unusable: dict[str, str] = {}
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if not info.ispkg or importlib.util.find_spec(f"{_PACKAGE}.{info.name}.cli") is None:
             continue
-        module = importlib.import_module(f"{_PACKAGE}.{info.name}.cli")
+        try:
+            module = importlib.import_module(f"{_PACKAGE}.{info.name}.cli")
+        except ModuleNotFoundError as error:
+            if (error.name or "").partition(".")[0] == _PACKAGE:
+                raise
+            # The project gained this component after it was installed (an upgrade):
+            # every other command still works, and its own commands say what to do.
+            unusable[info.name] = str(error.name)
+            continue
         component = getattr(module, "COMPONENT", None)
         if isinstance(component, Component):
             found.append(component)
+    if unusable:
+        errors.print(
+            f"[yellow]warning:[/] components {', '.join(unusable)} need packages this "
+            f"environment lacks ({', '.join(unusable.values())}): reinstall the project with "
+            "pip install -e '.\\[dev]'",
+            highlight=False,
+        )
     return tuple(found)
 
 
