@@ -19,6 +19,7 @@ from ..common.settings import load_engine_settings, project_root
 from .checks import Check, CheckGroup
 from .components import Component
 from .console import console
+from .observability import observability_checks
 
 _MARKS = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
 
@@ -101,7 +102,12 @@ def engine_checks() -> Iterable[Check]:
         )
 
 
-CORE_CHECKS: tuple[CheckGroup, ...] = (python_checks, package_checks, engine_checks)
+CORE_CHECKS: tuple[CheckGroup, ...] = (
+    python_checks,
+    package_checks,
+    engine_checks,
+    observability_checks,
+)
 
 
 def run_checks(groups: Iterable[CheckGroup]) -> list[Check]:

@@ -20,15 +20,18 @@ from .breaker import BreakerState, CircuitBreaker, Clock
 from .config import RouterConfig, load_config
 from .errors import SKIP_PROVIDER, AllProvidersFailedError, LLMError, LLMErrorType
 from .metrics import (
-    BREAKER_VALUES,
     ProviderSeries,
+    breaker_changed,
     circuit_breaker_state,
+    llm_fallbacks_total,
+    llm_rate_limit_hits_total,
     llm_requests_total,
 )
 from .models import LLMRequest, LLMResponse, estimate_prompt_tokens
 from .pricing import cost_usd, price_for
 from .providers import Provider, build_provider
 from .ratelimit import RateLimiter
+from .tracing import traced
 
 CONFIG_ENV = "LLM_ROUTER_CONFIG"
 Sleep = Callable[[float], Awaitable[None]]
@@ -78,7 +81,7 @@ class LLMRouter:
             transport=transport,
         )
         self.providers: list[Provider] = [
-            build_provider(p, router, self.config.key_variables.get(p.name))
+            traced(build_provider(p, router, self.config.key_variables.get(p.name)))
             for p in settings.active_providers
         ]
         breaker = settings.fallback.circuit_breaker
@@ -100,7 +103,8 @@ class LLMRouter:
             circuit_breaker_state.labels(provider=provider.name).set(0)
         self._prices = {p.name: price_for(p, settings) for p in settings.active_providers}
         self._series = {p.name: ProviderSeries.of(p.name, p.model) for p in self.providers}
-        self._track_cost = settings.router.features.cost_tracking.enabled
+        cost_tracking = settings.router.features.cost_tracking
+        self._track_cost = cost_tracking.enabled and "prometheus" in cost_tracking.export_to
 
     # ------------------------------------------------------------------ public API
 
@@ -110,6 +114,10 @@ class LLMRouter:
         failures: list[LLMError] = []
         attempts = 0
         for provider in candidates:
+            if failures:
+                llm_fallbacks_total.labels(
+                    failures[-1].provider, provider.name, failures[-1].error_type.value
+                ).inc()
             counter = [0]
             try:
                 response = await self._with_retries(provider, request, counter)
@@ -165,7 +173,7 @@ class LLMRouter:
 
     def _breaker_gauge(self, name: str) -> Callable[[BreakerState], None]:
         def update(state: BreakerState) -> None:
-            circuit_breaker_state.labels(provider=name).set(BREAKER_VALUES[state])
+            breaker_changed(name, state)
             log.warning("llm_circuit_breaker", provider=name, state=state.value)
 
         return update
@@ -204,6 +212,8 @@ class LLMRouter:
 
     async def _attempt(self, provider: Provider, request: LLMRequest, number: int) -> LLMResponse:
         name, model = provider.name, provider.model
+        if number > 1:
+            self._series[name].retries.inc()
         breaker = self._breakers[name]
         if not breaker.allow():
             raise LLMError(
@@ -219,6 +229,7 @@ class LLMRouter:
         if wait > 0:
             breaker.release()
             llm_requests_total.labels(name, model, "throttled").inc()
+            llm_rate_limit_hits_total.labels(name, "client").inc()
             raise LLMError(
                 LLMErrorType.RATE_LIMIT,
                 name,
@@ -236,12 +247,14 @@ class LLMRouter:
             else:
                 breaker.release()
             llm_requests_total.labels(name, model, error.error_type.value).inc()
+            if error.error_type is LLMErrorType.RATE_LIMIT:
+                llm_rate_limit_hits_total.labels(name, "provider").inc()
             self._series[name].duration.observe(elapsed)
             log.warning(
                 "llm_attempt_failed",
                 provider=name,
                 model=model,
-                attempt=number,
+                provider_attempt=number,
                 error_type=error.error_type.value,
                 status=error.status_code,
                 retryable=error.retryable,
@@ -265,7 +278,7 @@ class LLMRouter:
             "llm_call",
             provider=name,
             model=response.model,
-            attempt=number,
+            provider_attempt=number,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost_usd=round(response.cost_usd, 6),

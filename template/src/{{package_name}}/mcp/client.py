@@ -33,6 +33,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import Tool
 
 from .config import ServerConfig, ToolsConfig, ToolsConfigError, load_tools_config
+from .metrics import restarted, supervised
 
 log = structlog.get_logger(__name__)
 
@@ -328,6 +329,7 @@ class FastMCPServerManager:
         self.pool = ToolClientPool(self.config)
         self.max_backoff = max_backoff
         self._supervised = {s.name: _Supervised(s) for s in self.config.servers if s.managed}
+        supervised(self._supervised)
         self._watcher: asyncio.Task[None] | None = None
         self._log_dir: Path | None = None
 
@@ -455,6 +457,7 @@ class FastMCPServerManager:
     async def restart_server(self, name: str) -> bool:
         state = self._supervised[name]
         log.info("tool_server_restarting", server=name, attempt=state.failures + 1)
+        restarted(name)
         await self.pool.close(name)
         await self._kill(state)
         return await self.start_server(name)

@@ -32,6 +32,7 @@ from temporalio import activity
 
 from ..common.observability import function_logger
 from .client import FastMCPClient, ToolError
+from .metrics import observed_tool_call
 from .schemas import ToolCatalog
 
 # A tool that failed on bad input fails the same way again, so those errors are not
@@ -77,14 +78,13 @@ async def _heartbeat() -> None:
 
 @function.defn()
 async def call_tool(function_input: CallToolInput) -> CallToolOutput:
-    log = function_logger(server=function_input.server, tool=function_input.tool)
     beating = asyncio.create_task(_heartbeat()) if activity.in_activity() else None
     try:
-        result = await FastMCPClient(function_input.server).call_tool(
-            function_input.tool, function_input.arguments, timeout=function_input.timeout
-        )
+        with observed_tool_call(function_input.server, function_input.tool):
+            result = await FastMCPClient(function_input.server).call_tool(
+                function_input.tool, function_input.arguments, timeout=function_input.timeout
+            )
     except ToolError as error:
-        log.warning("tool_call_failed", error=str(error), retryable=error.retryable)
         if error.retryable:
             raise RetryableError(str(error)) from error
         raise NonRetryableError(str(error)) from error
@@ -93,7 +93,6 @@ async def call_tool(function_input: CallToolInput) -> CallToolOutput:
             beating.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beating
-    log.info("tool_called")
     return CallToolOutput(
         server=result.server, tool=result.tool, data=result.data, text=result.text
     )
