@@ -9,7 +9,7 @@ import pytest
 
 from .helpers import TemplateRepo, check_project, files_of, render, restack
 
-LLM_DEPENDENCIES = ("httpx", "tenacity", "prometheus-client")
+LLM_DEPENDENCIES = ("httpx", "tenacity")
 
 
 def dependencies(project: Path) -> list[str]:

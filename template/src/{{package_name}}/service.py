@@ -22,6 +22,7 @@ from .common.discovery import component_modules, definition_name, discover
 from .common.observability import configure_logging
 from .common.process import exit_now
 from .common.settings import TASK_QUEUE, EngineSettings, load_engine_settings
+from .common.telemetry import instrument, telemetry
 
 log = structlog.get_logger(__name__)
 
@@ -34,6 +35,7 @@ async def serve(settings: EngineSettings | None = None, stop: asyncio.Event | No
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with contextlib.AsyncExitStack() as lifespans:
+        await lifespans.enter_async_context(telemetry())
         for module in component_modules("lifespan"):
             await lifespans.enter_async_context(module.lifespan())
         await _run_worker(settings, stop)
@@ -41,7 +43,7 @@ async def serve(settings: EngineSettings | None = None, stop: asyncio.Event | No
 
 async def _run_worker(settings: EngineSettings, stop: asyncio.Event) -> None:
     components = discover()
-    client = make_client(settings)
+    client = instrument(make_client(settings), components.agent_names())
     worker = await client.create_service(
         agents=components.agents,
         workflows=components.workflows,

@@ -20,6 +20,7 @@ from ..common.settings import EngineSettings, load_engine_settings, project_root
 from .checks import Check, CheckGroup
 from .components import Component
 from .console import console
+from .observability import observability_checks
 
 _MARKS = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
 
@@ -126,7 +127,12 @@ def _embedded_engine_down(settings: EngineSettings) -> Check:
     )
 
 
-CORE_CHECKS: tuple[CheckGroup, ...] = (python_checks, package_checks, engine_checks)
+CORE_CHECKS: tuple[CheckGroup, ...] = (
+    python_checks,
+    package_checks,
+    engine_checks,
+    observability_checks,
+)
 
 
 def run_checks(groups: Iterable[CheckGroup]) -> list[Check]:

@@ -1,7 +1,8 @@
-"""Prometheus metrics of the LLM router (names as in the project's monitoring guide).
+"""Prometheus metrics of the LLM router; the service serves them on /metrics.
 
-They live in the default registry, so the service's /metrics (or
-`prometheus_client.start_http_server`) exports them with everything else.
+Names and labels are stable (dashboards and alerts depend on them); docs/observability.md
+lists them all. `status` of `llm_requests_total` is `success`, `throttled` (held back by
+the client-side rate limit) or the error type (`timeout`, `rate_limit`, `provider_error`...).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from ..common.metrics import LATENCY_BUCKETS
 from .breaker import BreakerState
 
 llm_requests_total = Counter(
@@ -20,16 +22,39 @@ llm_request_duration_seconds = Histogram(
     "llm_request_duration_seconds",
     "Duration of one LLM request to one provider",
     ["provider", "model"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+    buckets=LATENCY_BUCKETS,
 )
-llm_tokens_total = Counter("llm_tokens_total", "Tokens used", ["provider", "model", "type"])
+llm_tokens_total = Counter(
+    "llm_tokens_total", "Tokens used (type: prompt, completion)", ["provider", "model", "type"]
+)
 llm_cost_total_usd = Counter(
     "llm_cost_total_usd", "Estimated LLM cost in USD", ["provider", "model"]
+)
+llm_retries_total = Counter(
+    "llm_retries_total",
+    "Requests sent again to the same provider after a failure",
+    ["provider", "model"],
+)
+llm_fallbacks_total = Counter(
+    "llm_fallbacks_total",
+    "Hops from a failed provider to the next one in priority order",
+    ["from_provider", "to_provider", "reason"],
+)
+llm_rate_limit_hits_total = Counter(
+    "llm_rate_limit_hits_total",
+    "Requests refused for rate (source: client = the configured rate_limit, "
+    "provider = a 429 from the provider)",
+    ["provider", "source"],
 )
 circuit_breaker_state = Gauge(
     "circuit_breaker_state",
     "Circuit breaker state per provider (0=closed, 1=open, 2=half-open)",
     ["provider"],
+)
+circuit_breaker_transitions_total = Counter(
+    "circuit_breaker_transitions_total",
+    "Circuit breaker state changes per provider, by the state entered",
+    ["provider", "state"],
 )
 
 BREAKER_VALUES = {BreakerState.CLOSED: 0, BreakerState.OPEN: 1, BreakerState.HALF_OPEN: 2}
@@ -44,13 +69,27 @@ class ProviderSeries:
     prompt_tokens: Any
     completion_tokens: Any
     cost: Any
+    retries: Any
 
     @classmethod
     def of(cls, provider: str, model: str) -> ProviderSeries:
+        # Series that only failures move start at zero, so dashboards and alerts see
+        # them (and `rate()` works) before the first failure.
+        for source in ("client", "provider"):
+            llm_rate_limit_hits_total.labels(provider, source)
+        for state in BreakerState:
+            circuit_breaker_transitions_total.labels(provider, state.value)
         return cls(
             success=llm_requests_total.labels(provider, model, "success"),
             duration=llm_request_duration_seconds.labels(provider, model),
             prompt_tokens=llm_tokens_total.labels(provider, model, "prompt"),
             completion_tokens=llm_tokens_total.labels(provider, model, "completion"),
             cost=llm_cost_total_usd.labels(provider, model),
+            retries=llm_retries_total.labels(provider, model),
         )
+
+
+def breaker_changed(provider: str, state: BreakerState) -> None:
+    """Record a circuit breaker entering `state`."""
+    circuit_breaker_state.labels(provider).set(BREAKER_VALUES[state])
+    circuit_breaker_transitions_total.labels(provider, state.value).inc()

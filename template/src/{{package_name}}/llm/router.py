@@ -25,15 +25,18 @@ from .errors import (
     LLMErrorType,
 )
 from .metrics import (
-    BREAKER_VALUES,
     ProviderSeries,
+    breaker_changed,
     circuit_breaker_state,
+    llm_fallbacks_total,
+    llm_rate_limit_hits_total,
     llm_requests_total,
 )
 from .models import LLMRequest, LLMResponse, estimate_prompt_tokens
 from .pricing import cost_usd, price_for
 from .providers import Provider, build_provider
 from .ratelimit import RateLimiter
+from .tracing import traced
 
 CONFIG_ENV = "LLM_ROUTER_CONFIG"
 Sleep = Callable[[float], Awaitable[None]]
@@ -90,7 +93,7 @@ class LLMRouter:
         self._timeout = router.timeout
         self._redact = self.config.redactor()
         self.providers: list[Provider] = [
-            build_provider(p, router, self.config.key_variables.get(p.name), self._redact)
+            traced(build_provider(p, router, self.config.key_variables.get(p.name), self._redact))
             for p in settings.active_providers
         ]
         # One connection pool per provider: connections held by a provider that hangs
@@ -125,7 +128,8 @@ class LLMRouter:
             circuit_breaker_state.labels(provider=provider.name).set(0)
         self._prices = {p.name: price_for(p, settings) for p in settings.active_providers}
         self._series = {p.name: ProviderSeries.of(p.name, p.model) for p in self.providers}
-        self._track_cost = settings.router.features.cost_tracking.enabled
+        cost_tracking = settings.router.features.cost_tracking
+        self._track_cost = cost_tracking.enabled and "prometheus" in cost_tracking.export_to
 
     # ------------------------------------------------------------------ public API
 
@@ -143,6 +147,10 @@ class LLMRouter:
             if deadline.remaining() <= 0:
                 failures.append(DeadlineExceededError(provider.name, deadline.seconds, tried=False))
                 continue
+            if failures:
+                llm_fallbacks_total.labels(
+                    failures[-1].provider, provider.name, failures[-1].error_type.value
+                ).inc()
             counter = [0]
             last = index == len(candidates) - 1
             try:
@@ -203,7 +211,7 @@ class LLMRouter:
 
     def _breaker_gauge(self, name: str) -> Callable[[BreakerState], None]:
         def update(state: BreakerState) -> None:
-            circuit_breaker_state.labels(provider=name).set(BREAKER_VALUES[state])
+            breaker_changed(name, state)
             log.warning("llm_circuit_breaker", provider=name, state=state.value)
 
         return update
@@ -273,6 +281,8 @@ class LLMRouter:
         self, provider: Provider, request: LLMRequest, number: int, deadline: Deadline
     ) -> LLMResponse:
         name, model = provider.name, provider.model
+        if number > 1:
+            self._series[name].retries.inc()
         breaker = self._breakers[name]
         permit = breaker.acquire()
         if permit is None:
@@ -289,6 +299,7 @@ class LLMRouter:
         if wait > 0:
             breaker.release(permit)
             llm_requests_total.labels(name, model, "throttled").inc()
+            llm_rate_limit_hits_total.labels(name, "client").inc()
             raise LLMError(
                 LLMErrorType.RATE_LIMIT,
                 name,
@@ -308,12 +319,14 @@ class LLMRouter:
                 breaker.release(permit)
             elapsed = time.perf_counter() - started
             llm_requests_total.labels(name, model, error.error_type.value).inc()
+            if error.error_type is LLMErrorType.RATE_LIMIT:
+                llm_rate_limit_hits_total.labels(name, "provider").inc()
             self._series[name].duration.observe(elapsed)
             log.warning(
                 "llm_attempt_failed",
                 provider=name,
                 model=model,
-                attempt=number,
+                provider_attempt=number,
                 error_type=error.error_type.value,
                 status=error.status_code,
                 retryable=error.retryable,
@@ -340,7 +353,7 @@ class LLMRouter:
             "llm_call",
             provider=name,
             model=response.model,
-            attempt=number,
+            provider_attempt=number,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost_usd=round(response.cost_usd, 6),

@@ -33,6 +33,7 @@ from ..common.errors import explain
 from ..common.observability import function_logger
 from .client import FastMCPClient
 from .errors import ToolCallError
+from .metrics import observed_tool_call
 from .schemas import ToolCatalog
 
 # Well inside CALL_TOOL_HEARTBEAT_TIMEOUT (common/policies.py), so a live call is never
@@ -62,14 +63,13 @@ async def _heartbeat() -> None:
 
 @function.defn()
 async def call_tool(function_input: CallToolInput) -> CallToolOutput:
-    log = function_logger(server=function_input.server, tool=function_input.tool)
     beating = asyncio.create_task(_heartbeat()) if activity.in_activity() else None
     try:
-        result = await FastMCPClient(function_input.server).call_tool(
-            function_input.tool, function_input.arguments, timeout=function_input.timeout
-        )
+        with observed_tool_call(function_input.server, function_input.tool):
+            result = await FastMCPClient(function_input.server).call_tool(
+                function_input.tool, function_input.arguments, timeout=function_input.timeout
+            )
     except ToolCallError as error:
-        log.warning("tool_call_failed", error=str(error), retryable=error.retryable)
         if error.retryable:
             raise RetryableError(str(error)) from error
         raise NonRetryableError(explain(error)) from error
@@ -78,7 +78,6 @@ async def call_tool(function_input: CallToolInput) -> CallToolOutput:
             beating.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beating
-    log.info("tool_called")
     return CallToolOutput(
         server=result.server, tool=result.tool, data=result.data, text=result.text
     )

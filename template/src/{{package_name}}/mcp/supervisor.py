@@ -23,6 +23,7 @@ from .client import FastMCPClient
 from .config import ServerConfig, ToolsConfig, load_tools_config
 from .errors import ToolCallError, ToolsConfigError
 from .launcher import guarded_command
+from .metrics import restarted, supervised
 from .pool import ToolClientPool, forget_pool, use_pool
 
 log = structlog.get_logger(__name__)
@@ -53,6 +54,7 @@ class FastMCPServerManager:
         self.pool = ToolClientPool(self.config)
         self.max_backoff = max_backoff
         self._supervised = {s.name: _Supervised(s) for s in self.config.servers if s.managed}
+        supervised(self._supervised)
         self._watcher: asyncio.Task[None] | None = None
 
     @property
@@ -186,6 +188,7 @@ class FastMCPServerManager:
             attempt=state.failures + 1,
             exit_code=state.exit_code,
         )
+        restarted(name)
         state.exit_code = None
         await self.pool.close(name)
         await self._kill(state)

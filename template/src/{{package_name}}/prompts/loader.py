@@ -40,6 +40,7 @@ from .format import (
     placeholder_names,
     substitute,
 )
+from .metrics import rendered
 from .versions import (
     REQUIREMENT_FORMS,
     highest_release,
@@ -97,7 +98,9 @@ class PromptTemplate:
 
     def format(self, **variables: object) -> str:
         """Fill every `{name}`; raises MissingPromptVariablesError naming each missing one."""
-        return substitute(self._segments, variables, self.name)
+        text = substitute(self._segments, variables, self.name)
+        rendered(self.name, self.version)
+        return text
 
     def request_defaults(self) -> dict[str, Any]:
         """`model`, `temperature` and `max_tokens` from the frontmatter, where set."""

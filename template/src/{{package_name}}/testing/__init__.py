@@ -1,16 +1,23 @@
-"""Test helpers: run this project's service against an engine, and fake servers to test with."""
+"""Test helpers: run this project's service against an engine, and read what it exports."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
-from ..common.settings import EngineSettings
+from prometheus_client.parser import text_string_to_metric_families
+
+from ..common.metrics import METRICS_ADDRESS_ENV, running_endpoints
+from ..common.settings import EngineSettings, project_root
 
 _PACKAGE = __name__.split(".")[0]
 
@@ -25,9 +32,11 @@ def start_service_process(
     log_file: Path,
     extra_env: dict[str, str] | None = None,
     *,
+    command: Sequence[str] | None = None,
     cwd: Path | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start `python -m <package>.service` against `address`, logging JSON to `log_file`.
+    """Start `python -m <package>.service` (or `command`) against `address`, logging JSON
+    to `log_file`. Its /metrics goes on a free port: see `metrics_url`.
 
     `cwd` is the project root it runs in (config/ is read there); default: this one.
     """
@@ -39,11 +48,12 @@ def start_service_process(
         "PYTHONPATH": python_path,
         "RESTACK_ENGINE_ADDRESS": address,
         "RESTACK_LOG_FORMAT": "json",
+        METRICS_ADDRESS_ENV: "127.0.0.1:0",
         **(extra_env or {}),
     }
     with log_file.open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", f"{_PACKAGE}.service"],
+            list(command or [sys.executable, "-m", f"{_PACKAGE}.service"]),
             env=env,
             cwd=cwd,
             stdout=log,
@@ -73,3 +83,54 @@ async def inline_step(*, function: Any, function_input: Any = None, **options: A
             activity_id="1",
             retry_state=RetryState.NON_RETRYABLE_FAILURE,
         ) from error
+@dataclass(frozen=True)
+class RunningService:
+    """A service process started by `start_service_process` in this project."""
+
+    settings: EngineSettings
+    process: subprocess.Popen[bytes]
+    log_file: Path
+
+    def metrics_url(self) -> str:
+        return metrics_url(self.process.pid, project_root())
+
+
+def metrics_url(pid: int, project: Path, timeout_seconds: float = 60) -> str:
+    """The /metrics URL of the service process `pid` running in `project`."""
+    directory = project / ".restack" / "metrics"
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        for endpoint in running_endpoints(directory):
+            if endpoint.pid == pid:
+                return endpoint.url
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"process {pid} listed no /metrics endpoint in {directory}")
+        time.sleep(0.1)
+
+
+@dataclass
+class MetricsSnapshot:
+    """Samples scraped from a /metrics endpoint, by sample name."""
+
+    samples: dict[str, list[tuple[dict[str, str], float]]] = field(default_factory=dict)
+
+    def value(self, name: str, **labels: str) -> float:
+        """The sum of `name` over every series whose labels include `labels` (0 if none)."""
+        return sum(
+            value
+            for series, value in self.samples.get(name, [])
+            if all(series.get(key) == wanted for key, wanted in labels.items())
+        )
+
+    def series(self, name: str) -> list[dict[str, str]]:
+        return [series for series, _ in self.samples.get(name, [])]
+
+
+def scrape_metrics(url: str) -> MetricsSnapshot:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        text = response.read().decode("utf-8")
+    snapshot = MetricsSnapshot()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            snapshot.samples.setdefault(sample.name, []).append((dict(sample.labels), sample.value))
+    return snapshot

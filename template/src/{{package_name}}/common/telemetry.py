@@ -1,0 +1,69 @@
+"""The service's telemetry: /metrics, traces and step metrics, started and stopped with it.
+
+`service.py` enters `telemetry()` before the worker starts and passes its Restack client
+through `instrument()`, which puts the step-metrics and (when tracing is on) tracing
+interceptors on every engine client the SDK makes, so the worker runs with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from restack_ai import Restack
+from temporalio.client import Client
+
+from .metrics import METRICS_ADDRESS_ENV, StepMetricsInterceptor, serving_metrics
+from .tracing import configure_tracing, otlp_endpoint, shutdown_tracing, tracing_interceptors
+
+log = structlog.get_logger(__name__)
+
+
+@asynccontextmanager
+async def telemetry() -> AsyncIterator[None]:
+    """Serve /metrics and export traces (when configured) while the block runs."""
+    with serving_metrics() as endpoint:
+        if endpoint is None:
+            log.info("metrics_off", setting=f"{METRICS_ADDRESS_ENV}=off")
+        elif endpoint.fell_back:
+            log.warning(
+                "metrics_listening",
+                url=endpoint.url,
+                note=f"{endpoint.settings.address} was in use; set {METRICS_ADDRESS_ENV} "
+                "to choose the port",
+            )
+        else:
+            log.info("metrics_listening", url=endpoint.url)
+        if configure_tracing():
+            log.info("tracing_on", endpoint=otlp_endpoint())
+        try:
+            yield
+        finally:
+            shutdown_tracing()
+
+
+def worker_interceptors(agent_names: Iterable[str] = ()) -> list[Any]:
+    """Interceptors a worker should run with: step metrics always, tracing when on."""
+    return [StepMetricsInterceptor(), *tracing_interceptors(agent_names)]
+
+
+def instrument(restack: Restack, agent_names: Iterable[str] = ()) -> Restack:
+    """Make the worker that `restack.create_service()` builds run with our interceptors.
+
+    The SDK's `create_service` takes no interceptors, but a temporalio worker also runs
+    the interceptors of the client it is built on; so every client this Restack object
+    makes is rebuilt (same connection) with them added.
+    """
+    interceptors = worker_interceptors(agent_names)
+    create_client = restack.create_client
+
+    async def create_instrumented_client(*args: Any, **kwargs: Any) -> Client:
+        client = await create_client(*args, **kwargs)
+        config = client.config()
+        config["interceptors"] = [*config["interceptors"], *interceptors]
+        return Client(**config)
+
+    restack.create_client = create_instrumented_client  # type: ignore[method-assign]
+    return restack
