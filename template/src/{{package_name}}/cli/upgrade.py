@@ -32,7 +32,6 @@ from ..common.settings import project_root
 from .console import console, errors, fail
 from .template import (
     PROJECT_ANSWERS,
-    TemplateError,
     TemplateSource,
     git_is_dirty,
     read_answers,

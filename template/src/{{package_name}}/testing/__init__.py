@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from temporalio.exceptions import ActivityError, ApplicationError, RetryState
-
 from prometheus_client.parser import text_string_to_metric_families
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 from ..common.metrics import METRICS_ADDRESS_ENV, running_endpoints
 from ..common.settings import EngineSettings, project_root
@@ -83,6 +82,8 @@ async def inline_step(*, function: Any, function_input: Any = None, **options: A
             activity_id="1",
             retry_state=RetryState.NON_RETRYABLE_FAILURE,
         ) from error
+
+
 @dataclass(frozen=True)
 class RunningService:
     """A service process started by `start_service_process` in this project."""
