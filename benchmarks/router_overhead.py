@@ -9,8 +9,8 @@ httpx and the ratios against LiteLLM. Logging is off for all three.
 
 Run from the template repository (needs the `bench` extra: litellm):
 
-    /tmp/devenv/bin/python benchmarks/router_overhead.py            # default sizes
-    /tmp/devenv/bin/python benchmarks/router_overhead.py --calls 4000 --rounds 8
+    .venv/bin/python benchmarks/router_overhead.py            # default sizes
+    .venv/bin/python benchmarks/router_overhead.py --calls 4000 --rounds 8
 
 The script renders a throw-away project from this repository's HEAD to import the router.
 """

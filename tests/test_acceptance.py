@@ -401,8 +401,8 @@ def test_worker_crash_mid_tool_call_resumes_without_repeating_llm_calls(
             loop = cleanup.enter_context(background_loop())
             from durable_agent.client import wait_for_service
             from durable_agent.common.engine import EmbeddedEngine
-            from durable_agent.testing import local_settings, start_service_process
             from durable_agent.llm.testing import FakeLLMServer
+            from durable_agent.testing import local_settings, start_service_process
 
             llm = FakeLLMServer("openai", api_key=key)
             loop.run(llm.start())

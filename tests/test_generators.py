@@ -43,10 +43,10 @@ EXPECTED_FILES = {
         "src/demo_app/workflows/daily_report.py",
         "tests/e2e/test_daily_report.py",
     ],
-    ("function", "fetch_weather"): [
-        ".copier/function-fetch_weather.yml",
-        "src/demo_app/functions/fetch_weather.py",
-        "tests/unit/test_fetch_weather.py",
+    ("function", "normalize_text"): [
+        ".copier/function-normalize_text.yml",
+        "src/demo_app/functions/normalize_text.py",
+        "tests/unit/test_normalize_text.py",
     ],
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -80,12 +81,16 @@ def test_doctor_check_llm_reports_missing_keys(
     assert restack(project, "g", "llm-config", "--no-mock", "--force").returncode == 0
     # Doctor also checks the engine, which is not running here: only the LLM rows matter.
     result = restack(project, "doctor", "--check-llm", "--json")
-    assert "llm_router.yaml valid" in result.stdout
-    assert "OPENAI_API_KEY is not set" in result.stdout
-    assert "Add OPENAI_API_KEY=... to .env" in result.stdout
-    assert "ANTHROPIC_API_KEY=sk-...1234" in result.stdout  # masked
-    assert "sk-ant-doctor-test" not in result.stdout
-    assert "http://127.0.0.1:9 not reachable" in result.stdout
+    assert result.returncode == 1, result.stdout + result.stderr  # a key is missing
+    rows = [c for c in json.loads(result.stdout) if c["section"] == "LLM"]
+    text = json.dumps(rows)
+    failed = [c for c in rows if c["status"] == "fail"]
+    assert any("OPENAI_API_KEY is not set" in c["detail"] for c in failed), rows
+    assert any("Add OPENAI_API_KEY=... to .env" in c["fix"] for c in failed), rows
+    assert any("llm_router.yaml valid" in c["detail"] for c in rows if c["status"] == "ok")
+    assert "ANTHROPIC_API_KEY=sk-...1234" in text  # masked
+    assert "sk-ant-doctor-test" not in result.stdout + result.stderr
+    assert "http://127.0.0.1:9 not reachable" in text
 
 
 @pytest.mark.slow

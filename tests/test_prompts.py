@@ -55,8 +55,11 @@ def test_prompts_off_leaves_nothing_behind(template_repo: TemplateRepo, tmp_path
     assert prompt_paths(project) == set()
     pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
     assert "semver" not in pyproject
-    if not answers(project).get("with_tools"):
-        assert "ruamel" not in pyproject
+    assert "ruamel" in pyproject  # the tool registry (on here) edits YAML too
+    neither = render(
+        template_repo, tmp_path / "neither", {"with_prompts": False, "with_tools": False}
+    )
+    assert "ruamel" not in (neither / "pyproject.toml").read_text(encoding="utf-8")
     result = restack(project, "doctor", "--check-prompts")
     assert result.returncode == 2
     assert "No such option" in result.stderr
@@ -104,7 +107,10 @@ def test_acceptance_flow_generate_check_show(template_repo: TemplateRepo, tmp_pa
     assert "analyze_research 1.0 -> 1.0.0" in shown.stdout
 
     doctor = restack(project, "doctor", "--json", "--check-prompts")
-    checks = [c for c in json.loads(doctor.stdout) if c["section"] == "Prompts"]
+    rows = json.loads(doctor.stdout)
+    assert [c for c in rows if c["status"] == "fail"] == [], rows
+    assert doctor.returncode == 0, doctor.stderr
+    checks = [c for c in rows if c["section"] == "Prompts"]
     assert {c["name"]: c["status"] for c in checks} == {
         "registry": "ok",
         "analyze_research": "ok",

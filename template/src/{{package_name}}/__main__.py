@@ -1,4 +1,4 @@
-"""`python -m <package>` is the same as the `restack` command."""
+"""`python -m` on this package is the same as the `restack` command."""
 
 from .cli import main
 

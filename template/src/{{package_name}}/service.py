@@ -4,7 +4,7 @@
 `create_service()` and stopped here: Ctrl-C or SIGTERM ends it within seconds.
 Components that run beside the worker (the tool servers of config/tools.yaml) start
 before it and stop after it, through their `lifespan` modules.
-Run it with `restack run:server` or `python -m <package>.service`.
+Run it with `restack run:server`, or run this module with `python -m`.
 """
 
 from __future__ import annotations

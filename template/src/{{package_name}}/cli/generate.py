@@ -251,7 +251,7 @@ def workflow(
 
 @app.command("function")
 def function(
-    name: str = typer.Argument(..., help="Function name, e.g. fetch_weather"),
+    name: str = typer.Argument(..., help="Function name, e.g. normalize_text"),
     force: Force = False,
     skip: Skip = False,
     pretend: Pretend = False,

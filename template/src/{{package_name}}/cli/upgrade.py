@@ -48,7 +48,7 @@ class OptionalComponent:
     answer: str
     """The Copier question that turns it on."""
     package: str
-    """Its package under src/<package>/."""
+    """Its subpackage of this project's package, e.g. `llm`."""
     title: str
     commands: tuple[str, ...]
     """The `restack` commands it adds (a project without it explains how to get them)."""

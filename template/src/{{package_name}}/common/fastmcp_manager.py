@@ -1,8 +1,8 @@
 """Tool servers at runtime, under the import path the spec documents.
 
 The implementation lives in the `mcp` package (config, session pool, client, supervisor);
-this module re-exports its public API so `from <package>.common.fastmcp_manager import
-FastMCPClient` keeps working.
+this module re-exports its public API so imports from `common.fastmcp_manager` keep
+working.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The prompt registry, under the import path the spec documents.
 
 The implementation lives in the `prompts` package (registry, semver, safe formatting,
-render_prompt); this module re-exports its public API so `from
-<package>.common.prompt_loader import PromptLoader` keeps working.
+render_prompt); this module re-exports its public API so imports from
+`common.prompt_loader` keep working.
 """
 
 from __future__ import annotations

@@ -13,9 +13,7 @@ with missing fields, and any 200 body you give (`Fault.body`, `odd_bodies(wire)`
 A wrong key gets a 401 whose message echoes the key it was sent, as some servers do.
 `FaultMix` draws a random fault per request, for chaos tests; `serve_in_thread` runs a
 server for synchronous callers (CLI tests). Also runnable as a process, for
-benchmarks or manual tests:
-
-    python -m <package>.llm.testing --wire openai --port 8099
+benchmarks or manual tests: `python -m` on this module with `--wire openai --port 8099`.
 """
 
 from __future__ import annotations

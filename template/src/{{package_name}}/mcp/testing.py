@@ -1,6 +1,6 @@
 """A misbehaving MCP server and helpers for testing code that calls tools.
 
-`python -m <package>.mcp.testing [--transport http --port N]` runs the `faulty`
+Run as a module (`python -m`, optionally `--transport http --port N`), it serves the `faulty`
 server: `echo`, `pid` (which process answered), `slow(seconds)`, `crash` (the process
 exits mid-call) and `hang` (never answers). `faulty_server(...)` builds its
 config/tools.yaml entry, so tests exercise crashes and timeouts on real processes.

@@ -427,10 +427,6 @@ class PromptLoader:
         # Small local files: reading inline costs less than a hop to a thread.
         return self.load_sync(name, version)
 
-    def clear_cache(self) -> None:
-        self._registry = None
-        self._files.clear()
-
 
 def parse_prompt_file(text: str, name: str, version: str, relative: str) -> PromptTemplate:
     """Parse one prompt file, raising PromptFileError that names the file and the entry."""

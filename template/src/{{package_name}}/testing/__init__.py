@@ -34,7 +34,7 @@ def start_service_process(
     command: Sequence[str] | None = None,
     cwd: Path | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start `python -m <package>.service` (or `command`) against `address`, logging JSON
+    """Start the service module (or `command`) against `address`, logging JSON
     to `log_file`. Its /metrics goes on a free port: see `metrics_url`.
 
     `cwd` is the project root it runs in (config/ is read there); default: this one.

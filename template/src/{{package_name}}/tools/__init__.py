@@ -1,5 +1,5 @@
 """MCP tool servers of this project, one module per server: `<name>_mcp.py`.
 
-Each runs on its own with `python -m <package>.tools.<name>_mcp` and is listed in
+Each runs on its own with `python -m` on its module and is listed in
 config/tools.yaml, where the service finds it. Add one with `restack g tool-server NAME`.
 """

@@ -1,7 +1,7 @@
 """The `text` tool server: text utilities that need no network or API key.
 
-Run it alone with `python -m <package>.tools.text_mcp` (stdio) or
-`python -m <package>.tools.text_mcp --transport http --port 8701`; the service starts it
+Run this module alone with `python -m` (stdio), or add `--transport http --port 8701`;
+the service starts it
 from config/tools.yaml. Each tool's `sample` meta is what `restack test:tools` calls.
 """
 
