@@ -1,11 +1,16 @@
 """Router overhead: the generated LLM router vs raw httpx vs LiteLLM's Router, side by side.
 
-All three send the same chat request to the same local fake OpenAI server (a separate
+All clients send the same chat request to the same local fake OpenAI server (a separate
 process on 127.0.0.1, from the project's `llm/testing.py`), in one run, at
 concurrency 1 and 16, in rotating order over several rounds. Printed per client: median
 latency, throughput and this process's CPU time per call (the server runs in another
 process, so CPU per call is the client's own cost); then the router's overhead over raw
-httpx and the ratios against LiteLLM. Logging is off for all three.
+httpx and the ratios against LiteLLM. Logging is off for all of them.
+
+The router runs three ways: as shipped (Prometheus metrics recorded on every call), with
+its metrics replaced by no-ops (what the metrics cost), and with tracing on (a span per
+request, handed to an exporter that drops it). Without LiteLLM installed its column is
+left out.
 
 Run from the template repository (needs the `bench` extra: litellm):
 
@@ -110,20 +115,23 @@ async def compare(clients: dict[str, Call], calls: int, concurrency: int, rounds
         rate = done / wall[name]
         per_call = cpu[name] / done * 1000
         print(f"{concurrency:>11} {name:<16} {median:>10.3f} {rate:>9.0f} {per_call:>12.3f}")
-    raw, ours, peer = names
-    latency_overhead = (
-        statistics.median(latencies[ours]) - statistics.median(latencies[raw])
-    ) * 1000
-    cpu_overhead = (cpu[ours] - cpu[raw]) / done * 1000
-    print(
-        f"  router overhead over raw httpx: {latency_overhead:+.3f} ms median latency, "
-        f"{cpu_overhead:+.3f} ms client CPU per call"
-    )
+    raw, ours, peer = "raw httpx", "router", "litellm Router"
+    for name in [name for name in names if name.startswith("router")]:
+        latency_overhead = (
+            statistics.median(latencies[name]) - statistics.median(latencies[raw])
+        ) * 1000
+        cpu_overhead = (cpu[name] - cpu[raw]) / done * 1000
+        print(
+            f"  {name} overhead over raw httpx: {latency_overhead:+.3f} ms median latency, "
+            f"{cpu_overhead:+.3f} ms client CPU per call"
+        )
     print(f"  throughput router / raw httpx: {wall[raw] / wall[ours]:.2f}x")
-    print(
-        f"  throughput router / LiteLLM Router: {wall[peer] / wall[ours]:.2f}x; "
-        f"CPU per call LiteLLM / router: {cpu[peer] / cpu[ours]:.2f}x\n"
-    )
+    if peer in names:
+        print(
+            f"  throughput router / LiteLLM Router: {wall[peer] / wall[ours]:.2f}x; "
+            f"CPU per call LiteLLM / router: {cpu[peer] / cpu[ours]:.2f}x"
+        )
+    print()
 
 
 async def run(url: str, calls: int, rounds: int) -> None:
@@ -156,23 +164,40 @@ async def run(url: str, calls: int, rounds: int) -> None:
     )
     router = router_module.LLMRouter(config=config)
     request = router_module.LLMRequest(messages=MESSAGES, temperature=0.7, max_tokens=64)
+    untracked = router_module.LLMRouter(config=config)
+    metrics_module = importlib.import_module(f"{PACKAGE}.llm.metrics")
+    untracked._series = {
+        name: metrics_module.ProviderSeries(*[_NoMetric()] * 6) for name in untracked._series
+    }
+    tracing = importlib.import_module(f"{PACKAGE}.common.tracing")
+    # Only routers built while tracing is on wrap their providers in spans.
+    tracing.configure_tracing(_DroppingExporter())
+    traced = router_module.LLMRouter(config=config)
 
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    litellm.telemetry = False
-    litellm.suppress_debug_info = True
-    logging.getLogger("LiteLLM").setLevel(logging.CRITICAL)
-    logging.getLogger("LiteLLM Router").setLevel(logging.CRITICAL)
-    peer = litellm.Router(
-        model_list=[
-            {
-                "model_name": "bench",
-                "litellm_params": {"model": "openai/bench", "api_base": url, "api_key": "sk-x"},
-            }
-        ],
-        num_retries=2,
-    )
+    try:
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        import litellm
+    except ImportError:
+        litellm = None
+        print("LiteLLM is not installed (the `bench` extra): its column is left out.\n")
+    else:
+        litellm.telemetry = False
+        litellm.suppress_debug_info = True
+        logging.getLogger("LiteLLM").setLevel(logging.CRITICAL)
+        logging.getLogger("LiteLLM Router").setLevel(logging.CRITICAL)
+        peer = litellm.Router(
+            model_list=[
+                {
+                    "model_name": "bench",
+                    "litellm_params": {
+                        "model": "openai/bench",
+                        "api_base": url,
+                        "api_key": "sk-x",
+                    },
+                }
+            ],
+            num_retries=2,
+        )
 
     raw_client = httpx.AsyncClient(
         timeout=30, limits=httpx.Limits(max_connections=32, max_keepalive_connections=32)
@@ -194,22 +219,58 @@ async def run(url: str, calls: int, rounds: int) -> None:
     async def ours() -> str:
         return str((await router.chat(request)).content)
 
+    async def ours_without_metrics() -> str:
+        return str((await untracked.chat(request)).content)
+
+    async def ours_traced() -> str:
+        return str((await traced.chat(request)).content)
+
     async def litellm_router() -> str:
         reply = await peer.acompletion(
             model="bench", messages=MESSAGES, temperature=0.7, max_tokens=64
         )
         return str(reply.choices[0].message.content)
 
-    answers = {await raw(), await ours(), await litellm_router()}
+    clients: dict[str, Call] = {"raw httpx": raw, "router": ours}
+    if litellm is not None:
+        clients["litellm Router"] = litellm_router
+    clients["router, no metrics"] = ours_without_metrics
+    clients["router + traces"] = ours_traced
+    answers = {await call() for call in clients.values()}
     if len(answers) != 1:
-        raise SystemExit(f"the three clients disagree: {answers}")
+        raise SystemExit(f"the clients disagree: {answers}")
 
     print(f"{calls} calls per client and concurrency, fake OpenAI server at {url}\n")
-    clients = {"raw httpx": raw, "router": ours, "litellm Router": litellm_router}
     for concurrency in (1, 16):
         await compare(clients, calls, concurrency, rounds)
     await raw_client.aclose()
-    await router.close()
+    for each in (router, untracked, traced):
+        await each.close()
+
+
+class _NoMetric:
+    """Stands in for every metric series: records nothing."""
+
+    def inc(self, amount: float = 1) -> None:
+        pass
+
+    def observe(self, amount: float) -> None:
+        pass
+
+
+class _DroppingExporter:
+    """A span exporter that drops what it gets: the cost measured is making the spans."""
+
+    def export(self, spans: Any) -> Any:
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
 
 
 def main() -> None:
