@@ -8,6 +8,7 @@ from ..common.process import exit_now
 from . import generate
 from .components import installed_components, register_all
 from .doctor import build_doctor
+from .reference import docs_cli
 from .runtime import dev, run_agent, run_server, run_workflow
 from .upgrade import upgrade
 
@@ -24,6 +25,7 @@ app.command("run:agent")(run_agent)
 app.command("run:workflow")(run_workflow)
 app.command("doctor")(build_doctor(installed_components()))
 app.command("upgrade")(upgrade)
+app.command("docs:cli", hidden=True)(docs_cli)
 register_all(app, generate.app, installed_components())
 
 
