@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .conftest import REPO_ROOT
 from .docs_support import (
@@ -259,3 +260,29 @@ def test_committed_command_reference_matches_the_cli(docs_project: Path) -> None
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_questions_page_lists_every_project_question_with_its_default() -> None:
+    questions = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    page = (REPO_ROOT / "docs" / "questions.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip().strip("`"): line
+        for line in page.splitlines()
+        if line.startswith("| `")
+    }
+    project_questions = [
+        name
+        for name, spec in questions.items()
+        if not name.startswith("_")
+        and isinstance(spec, dict)
+        and ("kind == 'project'" in str(spec.get("when", "")) or name == "package_name")
+    ]
+
+    assert sorted(rows) == sorted(project_questions)
+    for name in project_questions:
+        default = questions[name].get("default")
+        shown = rows[name].split("|")[2].strip()
+        if isinstance(default, bool):
+            assert shown == f"`{str(default).lower()}`", name
+        elif isinstance(default, str) and "{" not in default:
+            assert shown == f"`{default}`", name
