@@ -10,6 +10,7 @@ from . import generate
 from .components import installed_components, register_all
 from .console import ReportingGroup, errors
 from .doctor import build_doctor
+from .reference import docs_cli
 from .runtime import dev, run_agent, run_server, run_workflow
 from .upgrade import REINSTALL, register_missing_components, upgrade, warn_about_conflicts
 
@@ -34,6 +35,7 @@ app.command("run:agent")(run_agent)
 app.command("run:workflow")(run_workflow)
 app.command("doctor")(build_doctor(installed_components()))
 app.command("upgrade")(upgrade)
+app.command("docs:cli", hidden=True)(docs_cli)
 register_all(app, generate.app, installed_components())
 register_missing_components(app, generate.app, {c.answer for c in installed_components()})
 
