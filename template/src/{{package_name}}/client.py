@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Start agents and workflows on the engine and wait for their results.
 
 Used by `restack run:agent` / `restack run:workflow` and by the tests. Errors say what

@@ -1,3 +1,5 @@
+# Your code: restack-template generated it once; change it freely (`restack upgrade`
+# merges template changes around your edits).
 """The sample agent: greets on start, answers `message` events, stops on `end` or when idle.
 
 Agents are deterministic: all I/O happens in functions, called with `agent.step`, so a

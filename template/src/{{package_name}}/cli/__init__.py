@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The project's `restack` command: generators, running, diagnostics and upgrades."""
 
 from __future__ import annotations

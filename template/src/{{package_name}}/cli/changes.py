@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """What a generator writes, decided before anything is written (Rails' conventions).
 
 A generator describes every file it would write as a `FileChange`: the new content and

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The shape of a `restack doctor` check, shared by every part that contributes checks."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Optional components (LLM router, tool servers, prompts) plug into the `restack` command.
 
 Each component package has a `cli` module with a `COMPONENT` describing its commands and

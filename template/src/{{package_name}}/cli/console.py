@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """One console for the `restack` command, and the one way commands fail.
 
 Every error of the project's tree (`common/errors.py`) that a command lets through is

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """`restack doctor`: check the project's environment; every failure comes with its fix."""
 
 from __future__ import annotations

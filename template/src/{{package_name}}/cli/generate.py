@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """`restack g ...`: add components to the project with Copier, following Rails' conventions.
 
 Copier renders the component into a temporary folder first; every file is then compared

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """`restack doctor`'s observability checks: the /metrics endpoint and trace export."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """`restack docs:cli` (hidden): every command and flag of `restack`, as Markdown.
 
 The reference is read from the command objects Typer builds, so it lists exactly what

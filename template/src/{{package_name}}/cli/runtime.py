@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Running things: `run:server`, `dev`, `run:agent`, `run:workflow`.
 
 `dev` and `run:server` leave nothing running behind them: SIGINT, SIGTERM and SIGHUP

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Where this project came from, and how to render more of it.
 
 Generators render from the template version the project is on (`_commit` in

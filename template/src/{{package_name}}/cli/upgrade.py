@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """`restack upgrade`: move the project and each component to a newer template release.
 
 Copier's three-way merge keeps your edits; where you and the template changed the same

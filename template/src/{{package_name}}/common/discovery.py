@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Find every agent, workflow and function in the package, so nothing keeps a hand-made list.
 
 Functions come from `functions/` (the app's) and from each component package's

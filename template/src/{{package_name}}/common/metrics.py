@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Prometheus metrics: the service's /metrics endpoint, shared bucket layouts, step metrics.
 
 Every component defines its metrics in its own package (`llm/metrics.py`,

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Name rules: how a user's name becomes a module, class or file name, and which names
 are refused.
 

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Logging: structured lines that say which run they belong to.
 
 Every line written while a Restack function or agent runs carries that run's ids, read

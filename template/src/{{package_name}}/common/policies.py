@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Retry policies and timeouts for every `step` call, the framework's and the app's.
 
 A `step` without a retry policy is retried forever by the engine, so every step in this

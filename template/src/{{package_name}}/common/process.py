@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Process lifetime: how commands end, and children that cannot outlive them.
 
 - `exit_now`: the Temporal client's native threads can call into Python while the

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The prompt registry, under the import path the spec documents.
 
 The implementation lives in the `prompts` package (registry, semver, safe formatting,

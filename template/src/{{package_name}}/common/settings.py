@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Settings from the environment, and the project's `.env` file read into it.
 
 `load_env()` is the one place `.env` is read: the `restack` command calls it before any

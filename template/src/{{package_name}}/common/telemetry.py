@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The service's telemetry: /metrics, traces and step metrics, started and stopped with it.
 
 `service.py` enters `telemetry()` before the worker starts and passes its Restack client

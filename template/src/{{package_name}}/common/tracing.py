@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Traces: OpenTelemetry spans for agent runs, steps, LLM calls and tool calls.
 
 Off unless an OTLP endpoint is configured with the standard variables:

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """YAML syntax errors as one line that points into the user's file.
 
 PyYAML and ruamel.yaml describe an error over several lines, name the source

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Edits of the YAML files that people also edit by hand (config/tools.yaml, config/prompts.yaml).
 
 ruamel.yaml's round-trip mode keeps their comments, key order and quoting. A file is

@@ -1,3 +1,5 @@
+# Your code: restack-template generated it once; change it freely (`restack upgrade`
+# merges template changes around your edits).
 """Compose a greeting or a reply. Pure text work, so the sample runs with no network."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The durable tool-use loop of every LLM agent: subclass `LLMAgent`.
 
     @agent.defn()

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """A per-provider circuit breaker: stop calling a provider that keeps failing, then probe it.
 
 closed --(failure_threshold consecutive failures)--> open

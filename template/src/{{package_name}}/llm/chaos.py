@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Chaos runs: the router against a pool of fake providers that fail in every known way.
 
 A pool of real HTTP servers on 127.0.0.1 (`testing.FakeLLMServer`) in each wire format,

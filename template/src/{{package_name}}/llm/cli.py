@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """LLM commands: `restack g llm-config`, `restack test:llm [--dry-run]`, doctor's LLM checks."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """config/llm_router.yaml: schema, `${VAR}` / `${VAR:-default}` substitution, clear errors.
 
 Every error names the file, the key path and the fix, e.g.

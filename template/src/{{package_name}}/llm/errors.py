@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The LLM router's errors: a broken config/llm_router.yaml (`ConfigError`), and the
 taxonomy of failed calls (`LLMError`): what went wrong, at which provider, and whether to
 try again.

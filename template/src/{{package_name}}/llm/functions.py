@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """`llm_chat`: the Restack function agents call for every LLM request.
 
 An LLM agent reaches it through its loop (llm/agent_loop.py); other code calls it as a

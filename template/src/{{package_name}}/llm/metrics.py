@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Prometheus metrics of the LLM router; the service serves them on /metrics.
 
 Names and labels are stable (dashboards and alerts depend on them); docs/observability.md

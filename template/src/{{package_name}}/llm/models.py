@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Request and response types shared by every provider (OpenAI-style messages and tools)."""
 
 from __future__ import annotations

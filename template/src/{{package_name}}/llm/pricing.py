@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """USD prices per one million tokens, for cost tracking and `restack test:llm --dry-run`.
 
 List prices change: override them in config/llm_router.yaml, per provider (`price:`)

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Client-side rate limits per provider: requests and tokens per rolling minute.
 
 A provider over its limit is treated like one that answered 429: the router retries

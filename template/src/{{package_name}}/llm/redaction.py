@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Keep secret values out of error messages, log lines and CLI output.
 
 A provider's error body may echo the key it was sent (some proxies and self-hosted

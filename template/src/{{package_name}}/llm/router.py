@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The router: providers in priority order, retries with backoff, fallback, circuit breakers."""
 
 from __future__ import annotations

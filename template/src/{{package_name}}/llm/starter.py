@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The starter config/llm_router.yaml, for a new project and for `restack g llm-config`."""
 
 from __future__ import annotations

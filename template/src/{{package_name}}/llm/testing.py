@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Fake LLM servers on 127.0.0.1 that speak the real wire formats, with fault injection.
 
     async with FakeLLMServer("openai") as server:         # or "anthropic", "kong"

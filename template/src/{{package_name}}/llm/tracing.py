@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Spans for LLM requests, following OpenTelemetry's GenAI semantic conventions.
 
 With tracing on, each provider the router builds is wrapped so that every request to it

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Tool-server commands: `restack g tool-server`, `restack test:tools`, doctor's tool checks."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """`FastMCPClient`: call tools on a server named in config/tools.yaml.
 
     client = FastMCPClient("text")

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """config/tools.yaml: which MCP tool servers the project uses and how to reach them.
 
 Three ways to name a server:

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Errors of the tool-server component: a broken config/tools.yaml, or a failed tool call.
 
 `ToolCallError` is this project's error for a call that failed on the way to or inside a

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """call_tool and list_tools: the Restack functions through which agents use MCP tools.
 
 Tool calls are I/O, so they run here and never in agent code. An LLM agent reaches them

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Start a tool server so that it cannot outlive the service, and record how it ended.
 
     python -I -S launcher.py PARENT_PID STATUS_FILE -- COMMAND [ARGS...]

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The tool servers' part of the service's life: start them before the worker polls, stop
 them after it has finished its last call, so no call is cut off and no server outlives it.
 """

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Tool-call telemetry: Prometheus metrics, a GenAI `execute_tool` span and one log line.
 
 `observed_tool_call(server, tool)` wraps one call: it counts it in `tool_calls_total`

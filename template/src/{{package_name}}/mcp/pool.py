@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Shared MCP sessions: one open session per server per event loop.
 
 A cold stdio session costs about a second (the child imports FastMCP), a call on an

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """MCP tool definitions as OpenAI and Anthropic function-calling definitions.
 
 Both providers accept tool names matching `^[a-zA-Z0-9_-]{1,64}$`; MCP names may hold

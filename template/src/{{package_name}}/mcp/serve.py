@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The command line every MCP server module of this project shares (`python -m ...`)."""
 
 from __future__ import annotations

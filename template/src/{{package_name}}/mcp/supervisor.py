@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """`FastMCPServerManager`: the service's tool servers, started, watched and stopped.
 
 It starts the servers in config/tools.yaml marked `autostart`, checks them periodically,

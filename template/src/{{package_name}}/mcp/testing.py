@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """A misbehaving MCP server and helpers for testing code that calls tools.
 
 Run as a module (`python -m`, optionally `--transport http --port N`), it serves the `faulty`

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The tools an agent may use, agent-side: the `list_tools` and `call_tool` steps.
 
     tools = ToolBox("text", "research")     # servers from config/tools.yaml

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """`restack prompts list|show`, `restack g prompt` and the prompt checks of `restack doctor`."""
 
 from __future__ import annotations

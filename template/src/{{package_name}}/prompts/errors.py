@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Errors of the prompt registry: config/prompts.yaml, the prompt files, versions,
 formatting and `restack g prompt`. Each message names the prompt, version or file.
 """

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Safe formatting of prompt text: plain `{name}` placeholders and nothing else.
 
 `str.format` follows attribute and index access, so a stored template such as

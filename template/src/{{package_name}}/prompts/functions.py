@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Load a versioned prompt and fill it in: the step agents call instead of reading files.
 
 An LLM agent renders its prompt through `Prompt` (prompts/reference.py), once per run;

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Versioned prompts: `config/prompts.yaml` names them, `prompts/<name>/v<semver>.md` holds them.
 
     loader = PromptLoader()

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Prometheus metrics of the prompt registry: which prompt versions are in use."""
 
 from __future__ import annotations

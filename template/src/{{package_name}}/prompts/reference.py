@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """A prompt an agent uses, agent-side: rendered by the `render_prompt` step.
 
     instructions = Prompt("summarize", version="^1.0")

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """`restack g prompt`: write a new prompt version and register it, all or nothing.
 
 A prompt file is content the user owns and, once published, a version never changes;

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Semantic-version rules of the prompt registry: which registered version a request means.
 
 semver's `Version.match` understands one `<op><full version>` at a time, so requests

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """Test helpers: run this project's service against an engine, and read what it exports."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Your code: restack-template generated it once; change it freely (`restack upgrade`
+# merges template changes around your edits).
 """The `text` tool server: text utilities that need no network or API key.
 
 Run this module alone with `python -m` (stdio), or add `--transport http --port 8701`;

@@ -1,3 +1,5 @@
+# Your code: restack-template generated it once; change it freely (`restack upgrade`
+# merges template changes around your edits).
 """A workflow that greets several people, one function step per name, in parallel."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Your code: restack-template generated it once; change it freely (`restack upgrade`
+# merges template changes around your edits).
 """Ask the configured LLM one question as a durable step (`restack run:workflow LlmChatWorkflow`).
 
     restack run:workflow LlmChatWorkflow '{"prompt": "Name three durable execution engines"}'

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """One module per wire format; `build_provider` picks the right one for a config entry."""
 
 from __future__ import annotations

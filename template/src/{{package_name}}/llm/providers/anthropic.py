@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The Anthropic Messages API: system prompt apart, content blocks, tool_use/tool_result."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """What every provider does, and the HTTP error classification they share."""
 
 from __future__ import annotations

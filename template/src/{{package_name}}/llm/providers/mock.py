@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The offline `mock` provider: deterministic answers, no network, no key.
 
 With no tools it answers from the last user message. Offered tools, it first asks for

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The OpenAI chat-completions wire format: OpenAI, any OpenAI-compatible server, and Kong."""
 
 from __future__ import annotations
