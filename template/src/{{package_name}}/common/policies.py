@@ -51,8 +51,15 @@ LLM_CHAT_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=3,
 )
-# Long enough for a slow model's long answer after the router's own retries.
-LLM_CHAT_TIMEOUT = timedelta(minutes=10)
+# One attempt is bounded by the router's request deadline (`router.request_deadline` in
+# config/llm_router.yaml, 45 s by default) plus a margin; the whole step by three such
+# attempts and the waits between them. Raise these with the deadline.
+LLM_CHAT_ATTEMPT_TIMEOUT = timedelta(seconds=60)
+LLM_CHAT_TIMEOUT = timedelta(seconds=190)
+# restack_ai's StepKwargs type leaves `start_to_close_timeout` out although `step` hands it
+# to the engine; spread this into `step(...)` so a worker that died mid-call is retried
+# after one attempt's time, not after the whole step's.
+LLM_CHAT_STEP_TIMEOUTS: dict[str, Any] = {"start_to_close_timeout": LLM_CHAT_ATTEMPT_TIMEOUT}
 
 # ---------------------------------------------------------------- mcp: call_tool, list_tools
 

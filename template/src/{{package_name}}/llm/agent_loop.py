@@ -38,7 +38,12 @@ from pydantic import BaseModel, Field
 from restack_ai.agent import agent, all_events_finished, condition, import_functions
 
 with import_functions():
-    from ..common.policies import LLM_CHAT_RETRY, LLM_CHAT_TIMEOUT, StepRunner
+    from ..common.policies import (
+        LLM_CHAT_RETRY,
+        LLM_CHAT_STEP_TIMEOUTS,
+        LLM_CHAT_TIMEOUT,
+        StepRunner,
+    )
     from .functions import LLMChatInput, LLMChatOutput, llm_chat
     from .models import ToolCall
 
@@ -247,6 +252,7 @@ class LLMAgent:
             function_input=request,
             retry_policy=LLM_CHAT_RETRY,
             schedule_to_close_timeout=LLM_CHAT_TIMEOUT,
+            **LLM_CHAT_STEP_TIMEOUTS,
         )
         return reply
 

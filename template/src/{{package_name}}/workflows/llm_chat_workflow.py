@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from restack_ai.workflow import import_functions, workflow
 
 with import_functions():
-    from ..common.policies import LLM_CHAT_RETRY, LLM_CHAT_TIMEOUT
+    from ..common.policies import LLM_CHAT_RETRY, LLM_CHAT_STEP_TIMEOUTS, LLM_CHAT_TIMEOUT
     from ..llm.functions import LLMChatInput, llm_chat
 
 
@@ -45,6 +45,7 @@ class LlmChatWorkflow:
             function_input=LLMChatInput(messages=messages, model=workflow_input.model),
             retry_policy=LLM_CHAT_RETRY,
             schedule_to_close_timeout=LLM_CHAT_TIMEOUT,
+            **LLM_CHAT_STEP_TIMEOUTS,
         )
         return LlmChatWorkflowOutput(
             answer=reply.content,
