@@ -30,11 +30,12 @@ log = structlog.get_logger(__name__)
 
 
 async def serve(settings: EngineSettings | None = None, stop: asyncio.Event | None = None) -> None:
-    """Run the worker until `stop` is set or the process gets SIGINT/SIGTERM."""
+    """Run the worker until `stop` is set or the process gets SIGINT, SIGTERM or SIGHUP."""
     settings = settings or load_engine_settings()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP too: a closed terminal must stop the worker as cleanly as Ctrl-C does.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
     async with contextlib.AsyncExitStack() as lifespans:
         await lifespans.enter_async_context(telemetry())
