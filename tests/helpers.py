@@ -124,13 +124,16 @@ def assert_ok(result: subprocess.CompletedProcess[str], what: str) -> None:
     )
 
 
-def check_project(project: Path) -> None:
-    """What the generated project's own CI runs: lint, format, types and its tests."""
+def check_project(project: Path, tests: tuple[str, ...] = ()) -> None:
+    """What the generated project's own CI runs: lint, format, types and its tests.
+
+    `tests` narrows the test run to some folders (all of them by default).
+    """
     python = sys.executable
     assert_ok(run_in(project, python, "-m", "ruff", "check", "."), "ruff check")
     assert_ok(run_in(project, python, "-m", "ruff", "format", "--check", "."), "ruff format")
     assert_ok(run_in(project, python, "-m", "mypy"), "mypy")
-    assert_ok(run_project_tests(project), "the project's tests")
+    assert_ok(run_project_tests(project, tests), "the project's tests")
 
 
 # A project's suite takes about a minute. Rarely (once in several full runs) the
@@ -139,8 +142,10 @@ def check_project(project: Path) -> None:
 PROJECT_TESTS_TIMEOUT = 300
 
 
-def run_project_tests(project: Path) -> subprocess.CompletedProcess[str]:
-    command = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x")
+def run_project_tests(
+    project: Path, tests: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    command = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *tests)
     try:
         return run_in(project, *command, timeout=PROJECT_TESTS_TIMEOUT)
     except subprocess.TimeoutExpired:

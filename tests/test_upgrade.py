@@ -373,7 +373,10 @@ def test_restack_upgrade_from_v1_then_turn_components_on(v1_project: Path, tmp_p
     )
     assert "llm_chat" in (project / PKG / "agents/planner.py").read_text(encoding="utf-8")
     commit(project, "LLM planner and a tool server")
-    check_project(project)
+    # Lint and types over everything; the unit and end-to-end suites hold the user's
+    # edits and the upgraded and generated components. tests/llm, tests/mcp and
+    # tests/prompts arrive unchanged from the release and run on fresh renders elsewhere.
+    check_project(project, tests=("tests/unit", "tests/e2e"))
 
 
 @pytest.mark.slow
