@@ -33,7 +33,7 @@ def metrics_checks() -> Iterable[Check]:
         settings = load_metrics_settings()
     except MetricsConfigError as error:
         problem, _, fix = str(error).partition(" Fix: ")
-        yield Check(SECTION, "metrics", "fail", problem, fix)
+        yield Check(SECTION, "metrics", "fail", problem, fix[:1].upper() + fix[1:])
         return
     if not settings.enabled:
         yield Check(SECTION, "metrics", "ok", f"off ({METRICS_ADDRESS_ENV}=off)")

@@ -25,7 +25,6 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,17 +211,6 @@ class MetricsEndpoint:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def serving_metrics(settings: MetricsSettings | None = None) -> Iterator[MetricsEndpoint | None]:
-    """Serve /metrics while the block runs (nothing when the setting is `off`)."""
-    settings = settings or load_metrics_settings()
-    if not settings.enabled:
-        yield None
-        return
-    with MetricsEndpoint(settings) as endpoint:
-        yield endpoint
 
 
 class StepMetricsInterceptor(temporalio.client.Interceptor, Interceptor):

@@ -24,7 +24,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import structlog
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -33,10 +32,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from temporalio import workflow
-from temporalio.contrib.opentelemetry import (
+from temporalio.contrib.opentelemetry import (  # temporalio is pinned by restack-ai
     TracingInterceptor,
     TracingWorkflowInboundInterceptor,
-    _CompletedWorkflowSpanParams,
+    _CompletedWorkflowSpanParams,  # to make the run's span and keep its context
 )
 from temporalio.worker import (
     ExecuteWorkflowInput,
@@ -45,7 +44,6 @@ from temporalio.worker import (
 )
 
 _PACKAGE = __name__.split(".")[0]
-log = structlog.get_logger(__name__)
 
 # OpenTelemetry GenAI semantic conventions (attribute names and operation values).
 GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
