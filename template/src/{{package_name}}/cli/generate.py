@@ -37,25 +37,13 @@ from .template import (
 
 app = typer.Typer(help="Generate components (agents, workflows, functions) into this project.")
 
-# Generated file names add a prefix and a suffix to the module name (`test_<name>_mcp.py`,
-# `.copier/tool-server-<name>.yml`); file systems allow 255 bytes per name.
-MAX_NAME_LENGTH = 100
-
-
 def component_name(value: str, kind: str) -> str:
-    """The module name for `value`; InvalidNameError (before any file is touched) if unusable."""
-    if len(value) > MAX_NAME_LENGTH:
-        raise InvalidNameError(
-            f"The {kind} name is {len(value)} characters long; use at most "
-            f"{MAX_NAME_LENGTH} (file names are built from it)."
-        )
-    module = check_component_name(value, kind)
-    if len(module) > MAX_NAME_LENGTH:
-        raise InvalidNameError(
-            f"The {kind} name '{value[:40]}...' becomes a {len(module)}-character module name; "
-            f"use at most {MAX_NAME_LENGTH} characters."
-        )
-    return module
+    """The module name for `value`; InvalidNameError (before any file is touched) if unusable.
+
+    The rules, the length limit included, are common/naming.py's, which Copier's
+    validators share.
+    """
+    return check_component_name(value, kind)
 
 
 @dataclass
