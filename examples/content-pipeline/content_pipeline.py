@@ -1,12 +1,13 @@
-"""ContentPipeline: three durable steps, two of them LLM calls with versioned prompts.
+"""ContentPipeline: durable steps, two of them LLM calls with versioned prompts.
 
 1. `content_pipeline_step` tidies the text and counts its words (no LLM).
-2. `llm_chat` with the prompt `outline`, 1.1 or a later 1.x: an outline of the text.
-3. `llm_chat` with the prompt `summarize`, any 1.x: a summary of the outline.
+2. The prompt `outline`, 1.1 or a later 1.x, rendered (`render_prompt`), then `llm_chat`
+   with it: an outline of the text.
+3. The prompt `summarize`, any 1.x, rendered, then `llm_chat`: a summary of the outline.
 
-Every step is recorded in the workflow's history: a worker that crashes after step 2
-resumes at step 3 without calling the LLM for the outline again. The output names the
-exact prompt versions used.
+Every step is recorded in the workflow's history: a worker that crashes after the
+outline resumes with the summary, without calling the LLM for the outline again, and
+with the prompt versions it had resolved. The output names those exact versions.
 
     restack run:workflow ContentPipeline '{"text": "...", "audience": "engineers"}'
 """
@@ -17,19 +18,19 @@ from pydantic import BaseModel, Field
 from restack_ai.workflow import import_functions, workflow
 
 with import_functions():
-    from ..common.policies import QUICK_RETRY, QUICK_TIMEOUT
+    from ..common.policies import (
+        LLM_CHAT_RETRY,
+        LLM_CHAT_STEP_TIMEOUTS,
+        LLM_CHAT_TIMEOUT,
+        QUICK_RETRY,
+        QUICK_TIMEOUT,
+    )
     from ..functions.content_pipeline_step import (
         ContentPipelineStepInput,
         content_pipeline_step,
     )
-    from ..llm.functions import (
-        LLM_CHAT_RETRY,
-        LLM_CHAT_TIMEOUT,
-        LLMChatInput,
-        LLMChatOutput,
-        PromptReference,
-        llm_chat,
-    )
+    from ..llm.functions import LLMChatInput, LLMChatOutput, llm_chat
+    from ..prompts.reference import Prompt
 
 
 class ContentPipelineInput(BaseModel):
@@ -55,34 +56,41 @@ class ContentPipeline:
             retry_policy=QUICK_RETRY,
             schedule_to_close_timeout=QUICK_TIMEOUT,
         )
-        outline = await self._ask(
-            PromptReference(name="outline", version="^1.1", variables={"topic": tidy.normalized}),
+        outline_prompt, outline = await self._ask(
+            Prompt("outline", version="^1.1", step=workflow.step),
+            {"topic": tidy.normalized},
             tidy.normalized,
         )
-        summary = await self._ask(
-            PromptReference(
-                name="summarize",
-                version="1",
-                variables={"text": outline.content, "audience": workflow_input.audience},
-            ),
+        summary_prompt, summary = await self._ask(
+            Prompt("summarize", version="1", step=workflow.step),
+            {"text": outline.content, "audience": workflow_input.audience},
             outline.content,
         )
         return ContentPipelineOutput(
             words=tidy.words,
             outline=outline.content,
             summary=summary.content,
-            prompts=[reply.prompt or "" for reply in (outline, summary)],
+            prompts=[outline_prompt, summary_prompt],
             total_tokens=sum(reply.usage.get("total_tokens", 0) for reply in (outline, summary)),
         )
 
-    async def _ask(self, prompt: PromptReference, text: str) -> LLMChatOutput:
-        """One LLM call as a durable step; the prompt is rendered inside `llm_chat`."""
+    async def _ask(
+        self, prompt: Prompt, variables: dict[str, str], text: str
+    ) -> tuple[str, LLMChatOutput]:
+        """The prompt rendered (a step that pins its version), then one LLM call as a step;
+        returns the prompt's name@version and the reply."""
+        rendered = await prompt.render(variables)
         reply: LLMChatOutput = await workflow.step(
             function=llm_chat,
             function_input=LLMChatInput(
-                messages=[{"role": "user", "content": text}], prompt=prompt
+                messages=[
+                    {"role": "system", "content": rendered.text},
+                    {"role": "user", "content": text},
+                ],
+                defaults=rendered.request_defaults,
             ),
             retry_policy=LLM_CHAT_RETRY,
             schedule_to_close_timeout=LLM_CHAT_TIMEOUT,
+            **LLM_CHAT_STEP_TIMEOUTS,
         )
-        return reply
+        return f"{rendered.name}@{rendered.version}", reply
