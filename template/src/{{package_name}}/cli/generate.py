@@ -25,7 +25,7 @@ from ..common.naming import InvalidNameError, check_component_name, snake
 from .changes import FileChange, Force, Pretend, Skip, WriteOptions, carry_out, change, summary
 from .changes import write_options as write_options
 from .components import Component, find_component
-from .console import console, fail
+from .console import console, fail, report
 from .template import (
     COMPONENT_ANSWERS_DIR,
     PROJECT_ANSWERS,
@@ -36,6 +36,7 @@ from .template import (
 )
 
 app = typer.Typer(help="Generate components (agents, workflows, functions) into this project.")
+
 
 def component_name(value: str, kind: str) -> str:
     """The module name for `value`; InvalidNameError (before any file is touched) if unusable.
@@ -97,9 +98,9 @@ def plan_component(
         request.module_name()
         source = template_source()
     except InvalidNameError as error:
-        fail(str(error), code=2)
+        report(error, code=2)
     except TemplateError as error:
-        fail(str(error))
+        report(error)
     try:
         with console.status(f"Rendering {kind} {name}..."):
             return source.root, render_changes(request, source)
@@ -224,7 +225,7 @@ def _checked_name(name: str, kind: str) -> str:
     try:
         return component_name(name, kind)
     except InvalidNameError as error:
-        fail(str(error), code=2)
+        report(error, code=2)
 
 
 @app.command("workflow")

@@ -129,8 +129,13 @@ def _parse_payload(payload: str) -> dict[str, Any]:
 def _run_and_print(kind: str, name: str, payload: str, timeout: float) -> None:
     data = _parse_payload(payload)
     # The SDK logs each failure it raises; the one-line error below says it all.
-    logging.getLogger("restack").setLevel(logging.CRITICAL)
-    result = asyncio.run(run(kind, name, data, timeout_seconds=timeout))
+    sdk_log = logging.getLogger("restack")
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)
+    try:
+        result = asyncio.run(run(kind, name, data, timeout_seconds=timeout))
+    finally:
+        sdk_log.setLevel(level)
     console.print_json(json.dumps(result, default=str))
 
 

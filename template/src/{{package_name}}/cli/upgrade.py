@@ -66,7 +66,8 @@ OPTIONAL = (
     ),
 )
 # Printed through rich, which would read "[dev]" as a style tag.
-REINSTALL = escape("pip install -e '.[dev]'")
+REINSTALL_COMMAND = "pip install -e '.[dev]'"
+REINSTALL = escape(REINSTALL_COMMAND)
 # Copier's conflict marker lines, spelled so that this file does not contain them: an
 # older `restack upgrade` counts any file holding them as conflicted.
 _CONFLICT_MARKERS = {"<" * 7 + " before updating", ">" * 7 + " after updating"}
@@ -581,7 +582,8 @@ def _missing(command: str, option: OptionalComponent, present: bool) -> Any:
             fail(
                 f"`restack {command}` needs {option.title}, whose packages are missing from "
                 "this environment.",
-                fix=f"Reinstall the project: {REINSTALL}",
+                # fail() escapes its text itself.
+                fix=f"Reinstall the project: {REINSTALL_COMMAND}",
                 code=2,
             )
         fail(
