@@ -24,23 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import copier
+from bench_project import PACKAGE, render_bench_project
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = "bench_app"
 ARGUMENTS = {"title": "Pooled sessions for MCP tool calls"}
-
-
-def render(destination: Path) -> None:
-    copier.run_copy(
-        str(ROOT),
-        str(destination),
-        data={"project_name": "bench-app", "with_tools": True},
-        vcs_ref="HEAD",
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-    )
 
 
 async def timed(calls: int, call: Any) -> list[float]:
@@ -115,7 +101,7 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "bench-app"
-        render(project)
+        render_bench_project(project, with_tools=True)
         sys.path.insert(0, str(project / "src"))
         results = asyncio.run(measure(options.calls, options.cold_calls))
 

@@ -38,23 +38,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-PACKAGE = "bench_app"
-
-
-def render_project(destination: Path) -> Path:
-    import copier
-
-    copier.run_copy(
-        str(REPO),
-        str(destination),
-        data={"project_name": "bench-app", "with_llm": True},
-        vcs_ref="HEAD",
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-    )
-    return destination
+from bench_project import PACKAGE, render_bench_project
 
 
 def table(rows: list[tuple[str, ...]]) -> None:
@@ -152,6 +136,6 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=1)
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        project = render_project(Path(workdir) / "bench-app")
+        project = render_bench_project(Path(workdir) / "bench-app", with_llm=True)
         sys.path.insert(0, str(project / "src"))
         sys.exit(asyncio.run(main(arguments)))

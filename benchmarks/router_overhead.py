@@ -36,26 +36,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-PACKAGE = "bench_app"
+from bench_project import PACKAGE, render_bench_project
+
 MESSAGES = [{"role": "user", "content": "Summarise the benefits of durable execution."}]
 
 Call = Callable[[], Awaitable[str]]
-
-
-def render_project(destination: Path) -> Path:
-    import copier
-
-    copier.run_copy(
-        str(REPO),
-        str(destination),
-        data={"project_name": "bench-app", "with_llm": True},
-        vcs_ref="HEAD",
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-    )
-    return destination
 
 
 def start_server(project: Path) -> tuple[subprocess.Popen[str], str]:
@@ -279,7 +264,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rotations of the client order")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        project = render_project(Path(workdir) / "bench-app")
+        project = render_bench_project(Path(workdir) / "bench-app", with_llm=True)
         sys.path.insert(0, str(project / "src"))
         server, url = start_server(project)
         try:
