@@ -191,3 +191,40 @@ def project_on_path(project: Path) -> Iterator[None]:
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(source)
+
+
+@contextlib.contextmanager
+def restack_dev(project: Path, env: dict[str, str], log: Path) -> Iterator[str]:
+    """`restack dev --memory` (engine + service) until the service polls; yields the engine
+    address. On exit: Ctrl-C by PID, and every process it started must be gone."""
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    package = answers(project)["package_name"]
+    with log.open("ab") as output:
+        dev = subprocess.Popen(
+            [sys.executable, "-m", package, "dev", "--memory", "--port", str(port)],
+            cwd=project,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    children: dict[int, str] = {}
+    try:
+        client = client_env(project, address)
+        wait_until(
+            lambda: dev.poll() is not None or service_polls(project, client),
+            timeout=180,
+            what=f"`restack dev` to serve (log: {log})",
+        )
+        assert dev.poll() is None, log.read_text(encoding="utf-8", errors="replace")
+        children = {pid: command_line(pid) for pid in descendants(dev.pid)}
+        yield address
+    finally:
+        children.update({pid: command_line(pid) for pid in descendants(dev.pid)})
+        stop(dev, signal.SIGINT, timeout=60)
+        leftovers = reap(children)
+    assert dev.returncode == 0, f"`restack dev` exited with {dev.returncode}; see {log}"
+    assert any("temporal" in command for command in children.values()), children
+    assert leftovers == [], f"`restack dev` left processes behind: {leftovers}"

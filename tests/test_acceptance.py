@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,12 +33,12 @@ from .acceptance_support import (
     free_port,
     project_on_path,
     reap,
+    restack_dev,
     restack_in,
-    service_polls,
     stop,
     wait_until,
 )
-from .helpers import TemplateRepo, answers, assert_ok, check_project, git, render, restack
+from .helpers import TemplateRepo, assert_ok, check_project, git, render, restack
 
 TOPIC = "AI safety"
 AGENT_FILES = (
@@ -90,43 +89,6 @@ def research_project(
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", "Research agent with LLM, tools and a prompt")
     return FlowProject(project, step2, changed)
-
-
-@contextlib.contextmanager
-def restack_dev(project: Path, env: dict[str, str], log: Path) -> Iterator[str]:
-    """`restack dev --memory` (engine + service) until the service polls; yields the engine
-    address. On exit: Ctrl-C by PID, and every process it started must be gone."""
-    port = free_port()
-    address = f"127.0.0.1:{port}"
-    package = answers(project)["package_name"]
-    with log.open("ab") as output:
-        dev = subprocess.Popen(
-            [sys.executable, "-m", package, "dev", "--memory", "--port", str(port)],
-            cwd=project,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    children: dict[int, str] = {}
-    try:
-        client = client_env(project, address)
-        wait_until(
-            lambda: dev.poll() is not None or service_polls(project, client),
-            timeout=120,
-            what=f"`restack dev` to serve (log: {log})",
-        )
-        assert dev.poll() is None, log.read_text(encoding="utf-8", errors="replace")
-        children = {pid: command_line(pid) for pid in descendants(dev.pid)}
-        yield address
-    finally:
-        children.update({pid: command_line(pid) for pid in descendants(dev.pid)})
-        stop(dev, signal.SIGINT, timeout=60)
-        leftovers = reap(children)
-    assert dev.returncode == 0, f"`restack dev` exited with {dev.returncode}; see {log}"
-    assert any("temporal" in command for command in children.values()), children
-    assert leftovers == [], f"`restack dev` left processes behind: {leftovers}"
 
 
 def run_agent(project: Path, address: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -7,11 +7,9 @@ what is wrong in one `error:` line (plus at most a `fix:` line), and shows no tr
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,12 +17,8 @@ import pytest
 
 from .acceptance_support import (
     client_env,
-    command_line,
-    descendants,
     free_port,
-    reap,
-    stop,
-    wait_until,
+    restack_dev,
 )
 from .helpers import TemplateRepo, answers, assert_ok, git, project_env, render, restack
 
@@ -253,37 +247,6 @@ class CheckoutAgent:
 """
 
 
-@contextlib.contextmanager
-def restack_dev(project: Path, log: Path) -> Iterator[Callable[[], dict[str, str]]]:
-    """`restack dev --memory` on a free port until its service is ready; yields the env a
-    client uses to reach it. Stopped with SIGINT by PID, its children reaped."""
-    port = free_port()
-    package = answers(project)["package_name"]
-    with log.open("wb") as output:
-        dev = subprocess.Popen(
-            [sys.executable, "-m", package, "dev", "--memory", "--port", str(port)],
-            cwd=project,
-            env=project_env(project),
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    children: dict[int, str] = {}
-    try:
-        wait_until(
-            lambda: dev.poll() is not None or "service_ready" in log.read_text(errors="replace"),
-            timeout=180,
-            what=f"`restack dev` to serve (log: {log})",
-        )
-        assert dev.poll() is None, log.read_text(errors="replace")
-        children = {pid: command_line(pid) for pid in descendants(dev.pid)}
-        yield lambda: client_env(project, f"127.0.0.1:{port}")
-    finally:
-        stop(dev, signal.SIGINT, timeout=60)
-        reap(children)
-
-
 @pytest.mark.slow
 def test_a_failing_agent_reports_its_root_cause_in_one_line(
     template_repo: TemplateRepo, tmp_path: Path
@@ -294,11 +257,11 @@ def test_a_failing_agent_reports_its_root_cause_in_one_line(
     (project / f"src/{package}/agents/checkout_agent.py").write_text(FAILING_AGENT, "utf-8")
     assert_ok(restack(project, "doctor", "--json"), "doctor before the engine runs")
 
-    with restack_dev(project, tmp_path / "dev.log") as env:
+    with restack_dev(project, project_env(project), tmp_path / "dev.log") as address:
         result = subprocess.run(
             [sys.executable, "-m", package, "run:agent", "CheckoutAgent", '{"order_id": "A-17"}'],
             cwd=project,
-            env=env(),
+            env=client_env(project, address),
             capture_output=True,
             text=True,
             timeout=300,

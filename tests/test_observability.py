@@ -18,7 +18,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -34,8 +33,8 @@ from .acceptance_support import (
     doctor_checks,
     free_port,
     project_on_path,
+    restack_dev,
     restack_in,
-    service_polls,
     stop,
     wait_until,
 )
@@ -162,34 +161,6 @@ def metric_names(query: str) -> set[str]:
         if not is_function and match.group() not in {"or", "and", "unless", "bool", "offset"}:
             names.add(match.group())
     return names
-
-
-@contextlib.contextmanager
-def restack_dev(project: Path, env: dict[str, str], log: Path) -> Iterator[str]:
-    """`restack dev --memory` until the service polls; yields the engine address."""
-    port = free_port()
-    package = answers(project)["package_name"]
-    with log.open("ab") as output:
-        dev = subprocess.Popen(
-            [sys.executable, "-m", package, "dev", "--memory", "--port", str(port)],
-            cwd=project,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    address = f"127.0.0.1:{port}"
-    try:
-        wait_until(
-            lambda: dev.poll() is not None or service_polls(project, client_env(project, address)),
-            timeout=180,
-            what=f"`restack dev` to serve (log: {log})",
-        )
-        assert dev.poll() is None, log.read_text(encoding="utf-8", errors="replace")
-        yield address
-    finally:
-        stop(dev, signal.SIGINT, timeout=60)
 
 
 def test_every_dashboard_query_returns_data_from_prometheus(
