@@ -21,30 +21,20 @@ from typing import Annotated, Any
 
 import typer
 
-from ..common.naming import InvalidNameError, check_component_name, snake
+from ..common.naming import check_component_name, snake
 from .changes import FileChange, Force, Pretend, Skip, WriteOptions, carry_out, change, summary
 from .changes import write_options as write_options
 from .components import Component, find_component
-from .console import console, fail, report
+from .console import console, fail
 from .template import (
     COMPONENT_ANSWERS_DIR,
     PROJECT_ANSWERS,
-    TemplateError,
     TemplateSource,
     project_files,
     template_source,
 )
 
 app = typer.Typer(help="Generate components (agents, workflows, functions) into this project.")
-
-
-def component_name(value: str, kind: str) -> str:
-    """The module name for `value`; InvalidNameError (before any file is touched) if unusable.
-
-    The rules, the length limit included, are common/naming.py's, which Copier's
-    validators share.
-    """
-    return check_component_name(value, kind)
 
 
 @dataclass
@@ -55,7 +45,7 @@ class GeneratorRequest:
     data: dict[str, Any] = field(default_factory=dict)
 
     def module_name(self) -> str:
-        return component_name(self.name, self.kind)
+        return check_component_name(self.name, self.kind)
 
 
 def render_changes(request: GeneratorRequest, source: TemplateSource) -> list[FileChange]:
@@ -94,13 +84,10 @@ def plan_component(
 ) -> tuple[Path, list[FileChange]]:
     """The project root and the files a component generator would write; exits on refusal."""
     request = GeneratorRequest(kind=kind, name=name, command=command, data=data or {})
-    try:
-        request.module_name()
-        source = template_source()
-    except InvalidNameError as error:
-        report(error, code=2)
-    except TemplateError as error:
-        report(error)
+    # A bad name or a broken answers file is refused here, before anything is rendered;
+    # the `restack` command reports both with their fix.
+    request.module_name()
+    source = template_source()
     try:
         with console.status(f"Rendering {kind} {name}..."):
             return source.root, render_changes(request, source)
@@ -172,7 +159,7 @@ def agent(
 ) -> None:
     """Generate an agent: event-driven, or an LLM agent with tools and a prompt."""
     options = write_options(force, skip, pretend)
-    _checked_name(name, "agent")
+    check_component_name(name, "agent")  # refuse a bad name before any other check
     servers = [snake(part) for value in tools or [] for part in value.split(",") if part.strip()]
     prompt_key = snake(prompt) if prompt else ""
     if (servers or prompt_key) and not with_llm:
@@ -219,13 +206,6 @@ def _require_component(answer: str, flag: str) -> Component | None:
         f"--trust --defaults -a .copier-answers.yml --vcs-ref=:current: --data {answer}=true`",
         code=2,
     )
-
-
-def _checked_name(name: str, kind: str) -> str:
-    try:
-        return component_name(name, kind)
-    except InvalidNameError as error:
-        report(error, code=2)
 
 
 @app.command("workflow")

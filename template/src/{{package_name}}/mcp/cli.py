@@ -20,10 +20,11 @@ from ..cli.changes import FileChange, Force, Pretend, Skip, change, write_option
 from ..cli.checks import Check, Status
 from ..cli.components import Component
 from ..cli.console import console, fail
-from ..cli.generate import component_name, generate
+from ..cli.generate import generate
 from ..cli.template import template_source
 from ..client import ClientError, connect, service_pollers
 from ..common import yamledit
+from ..common.naming import check_component_name
 from ..common.observability import configure_logging
 from ..common.settings import load_engine_settings, project_root
 from .client import FastMCPClient
@@ -148,7 +149,7 @@ def tool_server(
     options = write_options(force, skip, pretend)
     if transport not in ("stdio", "http"):
         fail(f"Unknown transport '{transport}'.", fix="Use --transport stdio or http.", code=2)
-    module = component_name(name, "tool-server")
+    module = check_component_name(name, "tool-server")
     root = project_root()
     document = read_registry(root / TOOLS_CONFIG)  # refuses a broken file first
     package = template_source().package_name

@@ -16,7 +16,7 @@ from ..cli.changes import Force, Pretend, Skip, carry_out, change, summary, writ
 from ..cli.checks import Check
 from ..cli.components import Component
 from ..cli.console import console, fail, report
-from ..cli.generate import component_name
+from ..common.naming import check_component_name
 from ..common.settings import project_root
 from .errors import PromptConfigError, PromptError
 from .loader import (
@@ -95,7 +95,7 @@ def generate_prompt(
     """Create prompts/<name>/v<version>.md and register it in config/prompts.yaml."""
     options = write_options(force, skip, pretend)
     root = project_root()
-    component_name(name, "prompt")
+    check_component_name(name, "prompt")
     plan = plan_prompt_version(root, name, version, model=model, description=description)
     prompt_file = change(root, plan.path, plan.text)
     differs = prompt_file.current not in (None, prompt_file.content)
