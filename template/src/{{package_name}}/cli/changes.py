@@ -17,8 +17,6 @@ what the project holds there now. Each one then gets an action:
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from ..common.files import write_atomic
 from .console import console, fail
 
 Action = Literal["create", "identical", "update", "conflict", "force", "skip"]
@@ -156,7 +155,7 @@ def write_all(root: Path, changes: Sequence[FileChange]) -> None:
             for directory in reversed(missing):
                 directory.mkdir()
                 made_dirs.append(directory)
-            _replace(target, item.content)
+            write_atomic(target, item.content)
             done.append(item)
     except BaseException:
         for item in reversed(done):
@@ -164,32 +163,11 @@ def write_all(root: Path, changes: Sequence[FileChange]) -> None:
                 if item.current is None:
                     (root / item.path).unlink()
                 else:
-                    _replace(root / item.path, item.current)
+                    write_atomic(root / item.path, item.current)
         for directory in reversed(made_dirs):
             with contextlib.suppress(OSError):
                 directory.rmdir()
         raise
-
-
-def _replace(path: Path, content: bytes) -> None:
-    """Write through a temporary file and a rename: a reader never sees half a file."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def summary(decided: Sequence[tuple[FileChange, Action]], options: WriteOptions) -> str:
