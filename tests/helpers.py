@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tomllib
@@ -131,35 +129,8 @@ def check_project(project: Path) -> None:
     assert_ok(run_project_tests(project), "the project's tests")
 
 
-# A project's suite takes about a minute. Rarely (once in several full runs) the
-# temporalio client has deadlocked inside `Client.connect` in an end-to-end test; such a
-# run would hang until the outer timeout, so it is stopped and the suite run once more.
-PROJECT_TESTS_TIMEOUT = 300
-
-
 def run_project_tests(project: Path) -> subprocess.CompletedProcess[str]:
-    command = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x")
-    try:
-        return run_in(project, *command, timeout=PROJECT_TESTS_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        stop_processes_in(project)
-        print(f"the project's tests in {project} hung; running them again")
-        return run_in(project, *command, timeout=PROJECT_TESTS_TIMEOUT)
-
-
-def stop_processes_in(project: Path) -> None:
-    """Kill what a hung run left behind: engines and services working in `project`."""
-    root = project.resolve()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cwd = (entry / "cwd").resolve()
-        except OSError:
-            continue
-        if cwd == root or root in cwd.parents:
-            with contextlib.suppress(OSError):
-                os.kill(int(entry.name), signal.SIGKILL)
+    return run_in(project, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x")
 
 
 def files_of(project: Path) -> dict[str, str]:

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import traceback
 
 import structlog
-from restack_ai.restack import ServiceOptions
 
 from .client import make_client
 from .common.discovery import component_modules, definition_name, discover
 from .common.observability import configure_logging
 from .common.process import exit_now
-from .common.settings import TASK_QUEUE, EngineSettings, load_engine_settings
+from .common.settings import EngineSettings, load_engine_settings
+from .common.worker import create_worker, register_endpoints
 
 log = structlog.get_logger(__name__)
 
@@ -41,16 +42,15 @@ async def serve(settings: EngineSettings | None = None, stop: asyncio.Event | No
 
 async def _run_worker(settings: EngineSettings, stop: asyncio.Event) -> None:
     components = discover()
-    client = make_client(settings)
-    worker = await client.create_service(
-        agents=components.agents,
-        workflows=components.workflows,
-        functions=components.functions,
-        task_queue=TASK_QUEUE,
-        # Endpoint registration talks to the Restack engine API, which a plain Temporal
-        # engine (the embedded one) does not have.
-        options=ServiceOptions(endpoints=bool(settings.api_address)),
-    )
+    # The worker is built by `common.worker` rather than restack_ai's `create_service`:
+    # its sandbox and activity settings make a durable step several times cheaper.
+    worker = create_worker(await make_client(settings).connected(), components, settings)
+    if settings.api_address:
+        await register_endpoints(components, settings)
+    # What is loaded by now (modules, definitions, the worker) lives as long as the
+    # process; frozen, it is left out of the garbage collector's full passes, which
+    # otherwise walk it all again and again while each workflow run allocates.
+    gc.freeze()
     run_task = asyncio.create_task(worker.run())
     log.info(
         "service_ready",

@@ -14,7 +14,6 @@ from importlib import metadata
 import typer
 from rich.table import Table
 
-from ..client import ClientError, connect, service_pollers
 from ..common.settings import load_engine_settings, project_root
 from .checks import Check, CheckGroup
 from .components import Component
@@ -68,6 +67,9 @@ def package_checks() -> Iterable[Check]:
 
 
 def engine_checks() -> Iterable[Check]:
+    # Imported here: the engine client is a large import that other commands do without.
+    from ..client import ClientError, connect, service_pollers
+
     settings = load_engine_settings()
     where = "remote engine" if settings.is_remote else "local engine"
 

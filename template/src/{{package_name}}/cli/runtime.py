@@ -1,4 +1,8 @@
-"""Running things: `run:server`, `dev`, `run:agent`, `run:workflow`."""
+"""Running things: `run:server`, `dev`, `run:agent`, `run:workflow`.
+
+The engine client, the service and what they load are imported inside the commands:
+`restack --help`, `restack g ...` and the rest start without them.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,15 @@ from typing import Any
 
 import typer
 
-from ..client import ClientError, run
-from ..common.engine import EmbeddedEngine, EngineError
-from ..common.observability import configure_logging
 from ..common.settings import load_engine_settings, project_root
-from ..service import serve
 from .console import console, fail
 
 
 def run_server() -> None:
     """Run the service against RESTACK_ENGINE_ADDRESS (default localhost:7233)."""
+    from ..common.observability import configure_logging
+    from ..service import serve
+
     configure_logging()
     settings = load_engine_settings()
     console.print(f"Service connecting to [bold]{settings.address}[/] (Ctrl-C to stop)")
@@ -41,6 +44,12 @@ def dev(
     ),
 ) -> None:
     """Start the embedded engine and the service together; Ctrl-C stops both."""
+    # The service first: its import sets up the process's engine runtime (see
+    # common/runtime.py) before the engine's readiness probe would make another.
+    from ..common.engine import EmbeddedEngine, EngineError
+    from ..common.observability import configure_logging
+    from ..service import serve
+
     configure_logging()
     settings = load_engine_settings()
     if settings.is_remote:
@@ -87,6 +96,8 @@ def _parse_payload(payload: str) -> dict[str, Any]:
 
 
 def _run_and_print(kind: str, name: str, payload: str, timeout: float) -> None:
+    from ..client import ClientError, run
+
     data = _parse_payload(payload)
     try:
         result = asyncio.run(run(kind, name, data, timeout_seconds=timeout))

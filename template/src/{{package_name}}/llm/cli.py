@@ -7,20 +7,17 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-import httpx
 import typer
 from rich.table import Table
 
 from ..cli.checks import Check
 from ..cli.components import Component
 from ..cli.console import console, fail
-from ..common.llm_router import default_config_path
 from ..common.settings import project_root
 from .config import ConfigError, RouterConfig, load_config
 from .errors import LLMError
 from .models import LLMRequest, estimate_prompt_tokens
 from .pricing import cost_usd, price_for
-from .providers import build_provider
 from .starter import starter_config
 
 _PROBE = LLMRequest(
@@ -74,6 +71,10 @@ def llm_config(
 
 
 def _config_or_exit(require_env: bool) -> RouterConfig:
+    # The router, its providers and httpx are imported where used: the `restack`
+    # command loads this module for every command, `--help` included.
+    from .router import default_config_path
+
     _load_env()
     try:
         return load_config(default_config_path(), require_env=require_env)
@@ -104,6 +105,10 @@ def test_llm(
         console.print("Estimates only (about 4 characters per token); nothing was sent.")
         return
 
+    import httpx
+
+    from .providers import build_provider
+
     async def probe_all() -> list[tuple[str, str, str, str, str]]:
         rows = []
         router = config.llm.router
@@ -133,6 +138,8 @@ def test_llm(
 
 
 def llm_checks() -> Iterable[Check]:
+    from .router import default_config_path
+
     """`restack doctor --check-llm`: config valid, keys present (masked), providers reachable."""
     _load_env()
     path = default_config_path()
@@ -180,6 +187,8 @@ def _reachability(config: RouterConfig) -> Iterable[Check]:
         for entry in config.llm.active_providers:
             if entry.type != "mock":
                 targets[f"{entry.name} reachable"] = entry.url
+
+    import httpx
 
     async def probe(url: str) -> str | None:
         try:

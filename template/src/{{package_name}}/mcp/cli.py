@@ -8,10 +8,9 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from mcp.types import Tool
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -22,9 +21,7 @@ from ..cli.console import console, fail
 from ..cli.generate import generate
 from ..cli.template import TemplateError, template_source
 from ..common.naming import InvalidNameError, check_component_name
-from ..common.observability import configure_logging
 from ..common.settings import project_root
-from .client import FastMCPClient, FastMCPServerManager, ToolClientPool, ToolError
 from .config import (
     TOOLS_CONFIG,
     ServerConfig,
@@ -33,6 +30,11 @@ from .config import (
     load_tools_config,
     parse_tools_config,
 )
+
+if TYPE_CHECKING:
+    from mcp.types import Tool
+
+    from .client import FastMCPClient
 
 FIRST_HTTP_PORT = 8701
 _PORT = re.compile(r":(\d+)(?:/|$)")
@@ -184,6 +186,10 @@ def sample_arguments(tool: Tool) -> dict[str, Any] | None:
 
 
 async def _probe(config: ToolsConfig, names: list[str], call: bool) -> list[Check]:
+    # Imported here: `restack --help` and the other commands do not need FastMCP.
+    from ..common.observability import configure_logging
+    from .client import FastMCPClient, FastMCPServerManager, ToolClientPool, ToolError
+
     # Server lifecycle logs go to stderr, and only warnings: stdout is the report (or JSON).
     configure_logging(level=os.environ.get("RESTACK_LOG_LEVEL") or "WARNING")
     manager = FastMCPServerManager(config)
@@ -224,6 +230,8 @@ async def _probe(config: ToolsConfig, names: list[str], call: bool) -> list[Chec
 
 
 async def _call_samples(client: FastMCPClient, tools: list[Tool]) -> list[Check]:
+    from .client import ToolError
+
     checks = []
     for tool in tools:
         label = f"{client.server_name}.{tool.name}"
