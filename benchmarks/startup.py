@@ -76,13 +76,28 @@ def stop(process: subprocess.Popen[bytes], how: int = signal.SIGINT) -> None:
         process.wait()
 
 
-def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+Timing = tuple[float, float]
+"""(wall seconds, CPU seconds of the measured process itself)"""
+
+
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> Timing:
     started = time.perf_counter()
+    before = os.times()
     subprocess.run(command, env=env, cwd=cwd, check=True, capture_output=True)
-    return time.perf_counter() - started
+    after = os.times()
+    cpu = (
+        after.children_user - before.children_user + after.children_system - before.children_system
+    )
+    return time.perf_counter() - started, cpu
 
 
-def until_output(command: list[str], env: dict[str, str], cwd: Path, text: bytes) -> float:
+def until_output(command: list[str], env: dict[str, str], cwd: Path, text: bytes) -> Timing:
     """Seconds from starting `command` until `text` appears in its output; then stops it."""
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -96,14 +111,14 @@ def until_output(command: list[str], env: dict[str, str], cwd: Path, text: bytes
             if not line:
                 raise SystemExit(f"{command} ended before printing {text!r}:\n{seen.decode()}")
             seen += line
-        return time.perf_counter() - started
+        return time.perf_counter() - started, cpu_seconds(process.pid)
     finally:
         stop(process)
 
 
 def until_polling(
     command: list[str], env: dict[str, str], cwd: Path, pollers: Callable[[], int]
-) -> float:
+) -> Timing:
     """Seconds from starting `command` until the engine lists a poller; then stops it."""
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=cwd, **QUIET)
@@ -112,7 +127,7 @@ def until_polling(
             if process.poll() is not None:
                 raise SystemExit(f"the worker exited with code {process.returncode}")
             time.sleep(0.01)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, cpu_seconds(process.pid)
     finally:
         stop(process, signal.SIGTERM)
 
@@ -131,10 +146,10 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": str(project / "src")}
         env.pop("RESTACK_ENGINE_ADDRESS", None)
         restack = [sys.executable, "-m", package]
-        results: dict[str, list[float]] = {}
+        results: dict[str, list[Timing]] = {}
 
-        def record(name: str, seconds: float) -> None:
-            results.setdefault(name, []).append(seconds)
+        def record(name: str, timing: Timing) -> None:
+            results.setdefault(name, []).append(timing)
 
         for _ in range(args.runs):
             record("python -c pass", timed([sys.executable, "-c", "pass"], env, project))
@@ -188,12 +203,21 @@ def main() -> None:
                 )
             loop.close()
 
-    print(f"startup, median of {args.runs} runs (seconds)")
-    for name, values in results.items():
-        print(f"  {name:<40}{statistics.median(values):8.2f}")
-    server = statistics.median(results["restack run:server -> first poll"])
-    bare = statistics.median(results["bare temporalio worker -> first poll"])
-    print(f"  run:server / bare worker: {server / bare:.2f}x")
+    print(f"startup, median of {args.runs} runs (seconds; CPU of the process itself)")
+    print(f"  {'':<40}{'wall':>8}{'CPU':>8}")
+    median: dict[str, Timing] = {}
+    for name, timings in results.items():
+        median[name] = (
+            statistics.median(wall for wall, _ in timings),
+            statistics.median(cpu for _, cpu in timings),
+        )
+        print(f"  {name:<40}{median[name][0]:8.2f}{median[name][1]:8.2f}")
+    server = median["restack run:server -> first poll"]
+    bare = median["bare temporalio worker -> first poll"]
+    print(
+        f"  run:server / bare worker: {server[0] / bare[0]:.2f}x wall, "
+        f"{server[1] / bare[1]:.2f}x CPU"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The service: registers every agent, workflow and function and runs them until stopped.
 
-`restack_ai`'s `start_service()` ignores SIGTERM and SIGINT, so the worker is created with
-`create_service()` and stopped here: Ctrl-C or SIGTERM ends it within seconds.
+`restack_ai`'s `start_service()` ignores SIGTERM and SIGINT, so the worker is built by
+`common/worker.py` and stopped here: Ctrl-C or SIGTERM ends it within seconds.
 Components that run beside the worker (the tool servers of config/tools.yaml) start
 before it and stop after it, through their `lifespan` modules.
 Run it with `restack run:server` or `python -m <package>.service`.
@@ -18,7 +18,7 @@ import traceback
 import structlog
 
 from .client import make_client
-from .common.discovery import component_modules, definition_name, discover
+from .common.discovery import Components, component_modules, definition_name, discover
 from .common.observability import configure_logging
 from .common.process import exit_now
 from .common.settings import EngineSettings, load_engine_settings
@@ -34,14 +34,21 @@ async def serve(settings: EngineSettings | None = None, stop: asyncio.Event | No
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with contextlib.AsyncExitStack() as lifespans:
-        for module in component_modules("lifespan"):
-            await lifespans.enter_async_context(module.lifespan())
-        await _run_worker(settings, stop)
+    # Importing the project's agents, workflows and functions and starting its tool
+    # servers (other processes) take seconds each, so they are done side by side.
+    discovered = asyncio.ensure_future(asyncio.to_thread(discover))
+    try:
+        async with contextlib.AsyncExitStack() as lifespans:
+            for module in component_modules("lifespan"):
+                await lifespans.enter_async_context(module.lifespan())
+            await _run_worker(settings, stop, await discovered)
+    finally:
+        discovered.cancel()  # when a lifespan failed first: nobody waits for it then
 
 
-async def _run_worker(settings: EngineSettings, stop: asyncio.Event) -> None:
-    components = discover()
+async def _run_worker(
+    settings: EngineSettings, stop: asyncio.Event, components: Components
+) -> None:
     # The worker is built by `common.worker` rather than restack_ai's `create_service`:
     # its sandbox and activity settings make a durable step several times cheaper.
     worker = create_worker(await make_client(settings).connected(), components, settings)
