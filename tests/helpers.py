@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,17 +121,27 @@ def assert_ok(result: subprocess.CompletedProcess[str], what: str) -> None:
     )
 
 
-def check_project(project: Path) -> None:
-    """What the generated project's own CI runs: lint, format, types and its tests."""
+def check_project(project: Path, tests: Sequence[str] = ("tests",)) -> None:
+    """What the generated project's own CI runs: lint, format, types and its tests.
+
+    `tests` narrows the test run to some paths of the project (none: lint, format and
+    types only). Every component combination runs its whole suite somewhere in this
+    suite; a project that only adds generated components to one of those runs the
+    generated tests and the end-to-end ones, which start a service with everything.
+    """
     python = sys.executable
     assert_ok(run_in(project, python, "-m", "ruff", "check", "."), "ruff check")
     assert_ok(run_in(project, python, "-m", "ruff", "format", "--check", "."), "ruff format")
     assert_ok(run_in(project, python, "-m", "mypy"), "mypy")
-    assert_ok(run_project_tests(project), "the project's tests")
+    if tests:
+        assert_ok(run_project_tests(project, tests), "the project's tests")
 
 
-def run_project_tests(project: Path) -> subprocess.CompletedProcess[str]:
-    return run_in(project, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x")
+def run_project_tests(
+    project: Path, tests: Sequence[str] = ("tests",)
+) -> subprocess.CompletedProcess[str]:
+    command = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *tests)
+    return run_in(project, *command)
 
 
 def files_of(project: Path) -> dict[str, str]:
