@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,10 @@ def test_generated_components_pass_the_project_checks(project: Path) -> None:
         (["agent", "GreeterAgent"], "already exists"),
     ],
 )
-def test_refusals_write_nothing(project: Path, args: list[str], message: str) -> None:
+def test_refusals_write_nothing(
+    rendered: Callable[..., Path], args: list[str], message: str
+) -> None:
+    project = rendered()  # shared: a refusal leaves it as it was, as asserted below
     before = files_of(project)
 
     result = restack(project, "g", *args)
