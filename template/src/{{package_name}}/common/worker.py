@@ -1,17 +1,19 @@
 """The worker that runs this project's agents, workflows and functions.
 
 It is built here instead of by restack_ai's `Restack.create_service`, which does not let
-a project choose the settings below; `docs/architecture.md` ("Performance") has the
-measurements behind each one.
+a project choose the settings below (the restack-template repository's
+docs/architecture.md, "Performance", has the measurements behind each one).
 
 - The workflow sandbox passes through `SANDBOX_PASSTHROUGH`. Temporal runs each new
   workflow in a fresh sandbox that imports every module the workflow file needs again,
   except those passed through. Without these, every agent or workflow run re-imported
-  restack_ai with aiohttp, yarl, msgspec and friends, plus several hundred modules of
-  beartype (whose import hook a dependency of fastmcp installs process-wide): most of
-  the cost of a one-step workflow. They hold no state of a run. The project's own
-  packages are NOT passed through, so the sandbox still stops user workflow code that
-  reads the clock, does I/O or uses randomness (`tests/e2e/test_sandbox.py`).
+  restack_ai with aiohttp, yarl, msgspec and friends, several hundred modules of
+  beartype (whose import hook a dependency of fastmcp installs process-wide), and
+  annotated_types, which pydantic imports lazily while building a model with
+  `Field(min_length=...)`: most of the cost of a one-step workflow. These libraries hold
+  no state of a run. The project's own packages are NOT passed through, so the sandbox
+  still fails the workflow task of user code that reads the clock or a file
+  (`tests/e2e/test_sandbox.py`).
 - No activity rate limit. restack_ai turns `ServiceOptions.rate_limit` into
   `max_task_queue_activities_per_second`, and any such limit switches off eager
   activity execution: each step then waits for the engine to dispatch it to a poller
