@@ -1,14 +1,20 @@
-"""What one durable LLM step costs on the embedded engine, beyond the provider's own time.
+"""One durable LLM step: the generated project next to bare temporalio, on the same engine.
 
-Run:  .venv/bin/python benchmarks/agent_step.py [--calls 30]
+Run:  .venv/bin/python benchmarks/agent_step.py [--calls 30] [--project PATH]
 
-Renders a project from this template, then measures side by side, against one fake
-OpenAI-format server on 127.0.0.1 (in its own process):
-- raw:    an httpx POST to the server (the provider's own time, as a client sees it);
-- router: `LLMRouter.chat()` in this process (raw + the router's work);
-- step:   a `LlmChatWorkflow` run on the embedded engine through one connected client:
-          start it, one `llm_chat` step in the service process (router inside), result.
-The difference step - raw is what durability costs per LLM call.
+Renders a project from this template (or uses PATH, a project rendered with the LLM
+component), starts its embedded engine (whose dev-server settings apply to both paths)
+and one fake OpenAI-format server on 127.0.0.1, then measures, interleaved in alternating
+order so that background load hits them alike:
+
+- provider:  an httpx POST to the fake server (what the LLM call itself costs);
+- raw:       `RawChatWorkflow` (raw_temporal.py): one activity making that POST, on a
+             bare temporalio worker process, started and awaited by a temporalio client;
+- generated: `LlmChatWorkflow`: one `llm_chat` step (the project's router inside) on the
+             project's service process, started and awaited by the project's client as
+             `restack run:workflow` does (`schedule_workflow`, `get_workflow_result`).
+
+Prints median and p90 of each path and the generated/raw ratio; the target is <= 1.5x.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import copier
 import httpx
@@ -33,9 +40,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import raw_temporal  # noqa: E402  (this directory, on sys.path as the script's own)
+
 from tests.helpers import snapshot_template  # noqa: E402
 
-PACKAGE = "bench_step"
+TARGET_RATIO = 1.5
 
 
 def free_port() -> int:
@@ -51,6 +60,21 @@ def wait_for_port(port: int, deadline: float) -> None:
                 return
         time.sleep(0.05)
     raise SystemExit(f"nothing listens on 127.0.0.1:{port}")
+
+
+def render(work: Path) -> Path:
+    template = snapshot_template(ROOT, work / "template")
+    project = work / "bench-step"
+    copier.run_copy(
+        str(template.path),
+        str(project),
+        data={"project_name": "bench-step", "with_llm": True},
+        vcs_ref=template.tag,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+    )
+    return project
 
 
 def write_config(project: Path, base_url: str) -> Path:
@@ -73,69 +97,83 @@ def write_config(project: Path, base_url: str) -> Path:
     return path
 
 
-async def measure(base_url: str, address: str, calls: int) -> dict[str, list[float]]:
-    router_module = importlib.import_module(f"{PACKAGE}.common.llm_router")
-    client_module = importlib.import_module(f"{PACKAGE}.client")
-    testing = importlib.import_module(f"{PACKAGE}.testing")
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    package: str, base_url: str, address: str, calls: int, workers: dict[str, int]
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    from temporalio.client import Client
+
+    client_module = importlib.import_module(f"{package}.client")
+    testing = importlib.import_module(f"{package}.testing")
     settings = testing.local_settings(address)
+    await client_module.wait_for_service(settings, timeout_seconds=60)
+    restack = client_module.make_client(settings)
+    raw = await Client.connect(address)
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello"}]}
-    request = router_module.LLMRequest(messages=body["messages"], max_tokens=64)
-    samples: dict[str, list[float]] = {"raw": [], "router": [], "step": []}
-    async with (
-        httpx.AsyncClient(headers={"authorization": "Bearer sk-bench"}) as http,
-        router_module.LLMRouter(os.environ["LLM_ROUTER_CONFIG"]) as router,
-    ):
-        # Warm every path once: connections, the worker's sandbox, the engine's caches.
-        await http.post(f"{base_url}/chat/completions", json=body)
-        await router.chat(request)
-        await client_module.run(
-            "workflow", "LlmChatWorkflow", {"prompt": "warm"}, settings=settings
-        )
-        restack = client_module.make_client(settings)
-        for index in range(calls):
-            # Interleave the three so that background noise hits them alike.
-            started = time.perf_counter()
+
+    async with httpx.AsyncClient(headers={"authorization": "Bearer sk-bench"}) as http:
+
+        async def provider(prompt: str) -> Any:
             response = await http.post(f"{base_url}/chat/completions", json=body)
             response.raise_for_status()
-            samples["raw"].append(time.perf_counter() - started)
-            started = time.perf_counter()
-            await router.chat(request)
-            samples["router"].append(time.perf_counter() - started)
-            started = time.perf_counter()
+            return {"provider": "openai"}
+
+        async def bare(prompt: str) -> Any:
+            return await raw.execute_workflow(
+                raw_temporal.RawChatWorkflow.run,
+                args=[base_url, prompt],
+                id=f"raw-{uuid.uuid4().hex[:10]}",
+                task_queue="bench-raw",
+            )
+
+        async def generated(prompt: str) -> Any:
             run_id = f"bench-{uuid.uuid4().hex[:10]}"
             await restack.schedule_workflow(
                 workflow_name="LlmChatWorkflow",
                 workflow_id=run_id,
-                workflow_input={"prompt": f"Say hello #{index}"},
+                workflow_input={"prompt": prompt},
             )
-            result = await restack.get_workflow_result(workflow_id=run_id)
-            samples["step"].append(time.perf_counter() - started)
-            assert result["provider"] == "openai", result
-    return samples
+            return await restack.get_workflow_result(workflow_id=run_id)
+
+        paths = {"provider": provider, "raw": bare, "generated": generated}
+        samples: dict[str, list[float]] = {name: [] for name in paths}
+        cpu: dict[str, float] = {}
+        for index in range(-3, calls):  # three warm-up rounds: connections, caches
+            if index == 0:
+                cpu = {name: -cpu_seconds(pid) for name, pid in workers.items()}
+            order = list(paths) if index % 2 else list(reversed(paths))
+            for name in order:
+                started = time.perf_counter()
+                result = await paths[name](f"Say hello #{index}")
+                elapsed = time.perf_counter() - started
+                assert result["provider"] == "openai", result
+                if index >= 0:
+                    samples[name].append(elapsed)
+    # The worker processes' CPU per run: what a step costs when the machine is busy.
+    spent = {name: (cpu[name] + cpu_seconds(pid)) / calls for name, pid in workers.items()}
+    return samples, spent
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=30)
-    calls = parser.parse_args().calls
+    parser.add_argument("--project", type=Path, help="an already rendered project to use")
+    args = parser.parse_args()
     processes: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        template = snapshot_template(ROOT, work / "template")
-        project = work / "bench-step"
-        copier.run_copy(
-            str(template.path),
-            str(project),
-            data={"project_name": "bench-step"},
-            vcs_ref=template.tag,
-            defaults=True,
-            unsafe=True,
-            quiet=True,
-        )
+        project = (args.project or render(work)).resolve()
+        answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+        package = answers["package_name"]
         sys.path.insert(0, str(project / "src"))
         os.chdir(project)
-        engine_module = importlib.import_module(f"{PACKAGE}.common.engine")
-        testing = importlib.import_module(f"{PACKAGE}.testing")
+        engine_module = importlib.import_module(f"{package}.common.engine")
+        testing = importlib.import_module(f"{package}.testing")
         llm_port = free_port()
         base_url = f"http://127.0.0.1:{llm_port}/v1"
         os.environ["LLM_ROUTER_CONFIG"] = str(write_config(project, base_url))
@@ -144,7 +182,7 @@ def main() -> None:
             processes.append(
                 subprocess.Popen(
                     [
-                        *(sys.executable, "-m", f"{PACKAGE}.llm.testing"),
+                        *(sys.executable, "-m", f"{package}.llm.testing"),
                         *("--wire", "openai", "--port", str(llm_port), "--no-record"),
                     ],
                     env=env,
@@ -154,11 +192,19 @@ def main() -> None:
             )
             wait_for_port(llm_port, time.monotonic() + 30)
             with engine_module.EmbeddedEngine(port=0) as engine:
-                service = testing.start_service_process(
-                    engine.address, work / f"service-{uuid.uuid4().hex[:6]}.log"
-                )
+                log_file = Path(os.environ.get("BENCH_SERVICE_LOG", work / "service.log"))
+                service = testing.start_service_process(engine.address, log_file)
                 processes.append(service)
-                samples = asyncio.run(measure(base_url, engine.address, calls))
+                raw_worker = subprocess.Popen(
+                    raw_temporal.command(engine.address, "bench-raw"),
+                    env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)},
+                    stdout=subprocess.DEVNULL,
+                )
+                processes.append(raw_worker)
+                workers = {"raw": raw_worker.pid, "generated": service.pid}
+                samples, cpu = asyncio.run(
+                    measure(package, base_url, engine.address, args.calls, workers)
+                )
         finally:
             for process in processes:
                 process.terminate()
@@ -168,18 +214,37 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-    report(samples, calls)
+    report(samples, cpu, args.calls)
 
 
-def report(samples: dict[str, list[float]], calls: int) -> None:
-    median: dict[str, float] = {name: statistics.median(values) for name, values in samples.items()}
-    print(f"calls per path: {calls} (medians, milliseconds)")
-    print(f"  raw httpx to the provider:        {median['raw'] * 1000:8.2f}")
-    print(f"  LLMRouter.chat in process:        {median['router'] * 1000:8.2f}")
-    print(f"  one llm_chat step on the engine:  {median['step'] * 1000:8.2f}")
-    print(f"  router overhead (router - raw):   {(median['router'] - median['raw']) * 1000:8.2f}")
-    print(f"  engine step overhead (step - raw):{(median['step'] - median['raw']) * 1000:8.2f}")
-    print(f"  ratio step / raw:                 {median['step'] / median['raw']:8.1f}x")
+def p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10)[-1]
+
+
+def report(samples: dict[str, list[float]], cpu: dict[str, float], calls: int) -> None:
+    print(f"one durable LLM step, {calls} runs per path (milliseconds)")
+    print(f"  {'path':<44}{'median':>9}{'p90':>9}{'worker CPU':>12}")
+    labels = {
+        "provider": "provider call alone (httpx POST)",
+        "raw": "bare temporalio: workflow + 1 activity",
+        "generated": "generated project: LlmChatWorkflow, llm_chat",
+    }
+    for name, label in labels.items():
+        values = samples[name]
+        worker_cpu = f"{cpu[name] * 1000:12.1f}" if name in cpu else f"{'':12}"
+        print(
+            f"  {label:<44}{statistics.median(values) * 1000:9.1f}{p90(values) * 1000:9.1f}"
+            f"{worker_cpu}"
+        )
+    median_ratio = statistics.median(samples["generated"]) / statistics.median(samples["raw"])
+    p90_ratio = p90(samples["generated"]) / p90(samples["raw"])
+    verdict = "within" if median_ratio <= TARGET_RATIO else "ABOVE"
+    cpu_ratio = cpu["generated"] / cpu["raw"]
+    print(
+        f"  generated / raw: {median_ratio:.2f}x median, {p90_ratio:.2f}x p90, "
+        f"{cpu_ratio:.2f}x worker CPU"
+    )
+    print(f"  ({verdict} the {TARGET_RATIO}x target)")
 
 
 if __name__ == "__main__":

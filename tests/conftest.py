@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .helpers import TemplateRepo, snapshot_template
+from .helpers import TemplateRepo, render, snapshot_template
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,3 +35,36 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template
     record a commit that exists nowhere, and later generator runs and updates would fail.
     """
     yield snapshot_template(REPO_ROOT, tmp_path_factory.mktemp("template") / "repo")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One mypy cache for every project checked in this session (per xdist worker).
+
+    A cold mypy run spends most of its time on the dependencies (temporalio, pydantic,
+    FastMCP, ...), the same for every rendered project; with a shared cache the check of
+    a project takes seconds. mypy trusts a cached module only when its source hash is
+    unchanged, so projects with other code under the same module names are re-checked.
+    """
+    os.environ["MYPY_CACHE_DIR"] = str(tmp_path_factory.mktemp("mypy-cache"))
+
+
+@pytest.fixture(scope="session")
+def rendered(
+    template_repo: TemplateRepo, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Path]:
+    """`rendered(**answers)`: a project rendered once per session with these answers.
+
+    Only for tests that leave the project as they found it: reading files, commands that
+    refuse or report, the project's checks (whose caches git ignores).
+    """
+    projects: dict[str, Path] = {}
+
+    def get(**data: Any) -> Path:
+        key = json.dumps(data, sort_keys=True)
+        if key not in projects:
+            name = str(data.get("project_name", "demo-app"))
+            projects[key] = render(template_repo, tmp_path_factory.mktemp("shared") / name, data)
+        return projects[key]
+
+    return get

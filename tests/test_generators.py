@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import tokenize
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,10 @@ def test_generated_components_pass_the_project_checks(project: Path) -> None:
             f"#   restack g {kind} {name}",
         ]
 
-    check_project(project)
+    # The default project's suite runs in test_render; here the generated tests and the
+    # end-to-end ones, whose service runs every component.
+    generated_tests = [path for paths in EXPECTED_FILES.values() for path in paths[3:]]
+    check_project(project, ("tests/e2e", *generated_tests))
 
 
 def code_shapes(source: str) -> list[tuple[int, str]]:
@@ -175,7 +179,10 @@ def test_shared_runs_sees_code_of_the_same_shape() -> None:
         (["agent", "GreeterAgent"], "already exist"),
     ],
 )
-def test_refusals_write_nothing(project: Path, args: list[str], message: str) -> None:
+def test_refusals_write_nothing(
+    rendered: Callable[..., Path], args: list[str], message: str
+) -> None:
+    project = rendered()  # shared: a refusal leaves it as it was, as asserted below
     before = files_of(project)
 
     result = restack(project, "g", *args)

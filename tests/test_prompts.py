@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,8 @@ def prompt_paths(project: Path) -> set[str]:
     return {name for name in files_of(project) if "prompt" in name}
 
 
-def test_prompts_are_on_by_default(template_repo: TemplateRepo, tmp_path: Path) -> None:
-    project = render(template_repo, tmp_path / "demo-app")
+def test_prompts_are_on_by_default(rendered: Callable[..., Path]) -> None:
+    project = rendered()
 
     assert answers(project)["with_prompts"] is True
     assert prompt_paths(project) == PROMPT_FILES
@@ -49,16 +50,14 @@ def test_prompts_are_on_by_default(template_repo: TemplateRepo, tmp_path: Path) 
     assert not (project / "prompts" / "analyze_research").exists()
 
 
-def test_prompts_off_leaves_nothing_behind(template_repo: TemplateRepo, tmp_path: Path) -> None:
-    project = render(template_repo, tmp_path / "demo-app", {"with_prompts": False})
+def test_prompts_off_leaves_nothing_behind(rendered: Callable[..., Path]) -> None:
+    project = rendered(with_prompts=False)
 
     assert prompt_paths(project) == set()
     pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
     assert "semver" not in pyproject
     assert "ruamel" in pyproject  # the tool registry (on here) edits YAML too
-    neither = render(
-        template_repo, tmp_path / "neither", {"with_prompts": False, "with_tools": False}
-    )
+    neither = rendered(with_prompts=False, with_tools=False)
     assert "ruamel" not in (neither / "pyproject.toml").read_text(encoding="utf-8")
     result = restack(project, "doctor", "--check-prompts")
     assert result.returncode == 2
@@ -66,10 +65,8 @@ def test_prompts_off_leaves_nothing_behind(template_repo: TemplateRepo, tmp_path
 
 
 @pytest.mark.slow
-def test_prompts_off_project_passes_its_checks(template_repo: TemplateRepo, tmp_path: Path) -> None:
-    project = render(template_repo, tmp_path / "demo-app", {"with_prompts": False})
-
-    check_project(project)
+def test_prompts_off_project_passes_its_checks(rendered: Callable[..., Path]) -> None:
+    check_project(rendered(with_prompts=False))
 
 
 @pytest.mark.slow
@@ -117,4 +114,5 @@ def test_acceptance_flow_generate_check_show(template_repo: TemplateRepo, tmp_pa
         "summarize": "ok",
     }
 
-    check_project(project)
+    # The default project's suite runs in test_render; here the parts that read prompts.
+    check_project(project, ("tests/prompts", "tests/llm/test_llm_chat_defaults.py", "tests/e2e"))

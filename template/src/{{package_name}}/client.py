@@ -8,22 +8,29 @@ is wrong and how to fix it: engine down, no service polling, unknown name, bad i
 
 from __future__ import annotations
 
+# Before anything imports restack_ai: the process runtime must be the first one made.
+from .common.runtime import process_runtime  # isort: split
+
 import asyncio
+import dataclasses
 import re
 import time
 import typing
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from restack_ai import Restack
-from restack_ai.restack import CloudConnectionOptions
+from restack_ai.payload_codec import LargePayloadCodec
+from restack_ai.restack import CloudConnectionOptions, Restack
+from restack_ai.sensitive_codec import _PayloadCodecChain
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import PayloadCodec
 
 from .common.discovery import Components, definition_name, discover
@@ -91,6 +98,109 @@ class _PlainPayloads(PayloadCodec):
         return list(payloads)
 
 
+class _LargePayloads(LargePayloadCodec):
+    """restack_ai's codec for payloads over 128 KB, without an HTTP session per call.
+
+    restack_ai's opens an aiohttp session on every encode and decode, several times per
+    step, even when there is nothing to offload or fetch; this one only when there is.
+    """
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        if all(len(payload.data) < _OFFLOAD_BYTES for payload in payloads):
+            return list(payloads)
+        return await super().encode(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        if not any(payload.metadata.get(_OFFLOADED) == b"v2" for payload in payloads):
+            return list(payloads)
+        return await super().decode(payloads)
+
+
+_OFFLOAD_BYTES = 128 * 1024  # restack_ai offloads payloads from this size up
+_OFFLOADED = "temporal.io/remote-codec"  # the metadata restack_ai marks them with
+
+
+CONNECT_TIMEOUT_SECONDS = 10.0
+"""How long a connection to the engine may take before it is reported as unreachable."""
+
+
+class EngineClient(Restack):
+    """restack_ai's client, connected on the process runtime within a bounded time.
+
+    `create_client` is restack_ai 0.0.121's, except that it does not build a Temporal
+    runtime of its own for every connection (see `common/runtime.py` for the hang that
+    causes) and gives up after `connect_timeout` seconds. Keep it in step with
+    `Restack.create_client` when upgrading restack-ai.
+    """
+
+    def __init__(
+        self, settings: EngineSettings, connect_timeout: float = CONNECT_TIMEOUT_SECONDS
+    ) -> None:
+        super().__init__(connection_options(settings))
+        self.settings = settings
+        self.connect_timeout = connect_timeout
+
+    async def create_client(self, connection_options: Any = None) -> Client:
+        options = connection_options or self.get_connection_options()
+        metadata = options["metadata"]
+        cloud = self.options
+        assert cloud is not None  # always given by __init__
+        namespace = cloud.temporal_namespace or "default"
+        codecs: list[PayloadCodec] = list(cloud.payload_codecs or [])
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                if not codecs:
+                    engine_codec = await self._fetch_engine_codec(
+                        metadata["restack-apiAddress"], cloud.api_key
+                    )
+                    if engine_codec is not None:
+                        codecs.append(engine_codec)
+                large_payloads = _LargePayloads(metadata["restack-codecAddress"], namespace)
+                return await Client.connect(
+                    options["target_host"],
+                    namespace=namespace,
+                    api_key=cloud.api_key,
+                    tls=bool(cloud.api_key),
+                    rpc_metadata=metadata,
+                    data_converter=dataclasses.replace(
+                        pydantic_data_converter,
+                        payload_codec=_PayloadCodecChain([*codecs, large_payloads])
+                        if codecs
+                        else large_payloads,
+                    ),
+                    runtime=process_runtime(),
+                )
+        except Exception as error:
+            raise _unreachable(self.settings, error, self.connect_timeout) from error
+
+    async def connect(self, connection_options: Any = None) -> None:
+        # restack_ai's version also logs every connection and every failure to stderr;
+        # callers report failures themselves, in one line.
+        if self.client is None:
+            self.client = await self.create_client(connection_options)
+
+    async def connected(self) -> Client:
+        """The Temporal client of this connection, connecting on first use."""
+        await self.connect()
+        assert self.client is not None  # set by connect() or it raised
+        return self.client
+
+
+def _unreachable(settings: EngineSettings, error: Exception, timeout: float) -> ClientError:
+    if isinstance(error, TimeoutError):
+        reason = f"no answer within {timeout:g}s"
+    else:  # the transport's own words, not its Rust dump
+        reason = _connect_reason(error)
+    hint = (
+        "Check RESTACK_ENGINE_ADDRESS and RESTACK_ENGINE_API_KEY."
+        if settings.is_remote
+        else "Start the embedded engine with `restack dev`, or set RESTACK_ENGINE_ADDRESS."
+    )
+    return EngineUnavailableError(
+        f"Cannot reach the Restack engine at {settings.address} ({reason}).", fix=hint
+    )
+
+
 def connection_options(settings: EngineSettings) -> CloudConnectionOptions:
     return CloudConnectionOptions(
         engine_id=settings.engine_id,
@@ -102,31 +212,13 @@ def connection_options(settings: EngineSettings) -> CloudConnectionOptions:
     )
 
 
-def make_client(settings: EngineSettings | None = None) -> Restack:
-    return Restack(connection_options(settings or load_engine_settings()))
+def make_client(settings: EngineSettings | None = None) -> EngineClient:
+    return EngineClient(settings or load_engine_settings())
 
 
 async def connect(settings: EngineSettings) -> Client:
-    """A plain Temporal client, or a readable error when the engine is not reachable."""
-    try:
-        return await asyncio.wait_for(
-            Client.connect(
-                settings.address,
-                api_key=settings.api_key,
-                tls=bool(settings.api_key),
-            ),
-            timeout=10,
-        )
-    except Exception as error:
-        hint = (
-            "Check RESTACK_ENGINE_ADDRESS and RESTACK_ENGINE_API_KEY."
-            if settings.is_remote
-            else "Start the embedded engine with `restack dev`, or set RESTACK_ENGINE_ADDRESS."
-        )
-        raise EngineUnavailableError(
-            f"Cannot reach the Restack engine at {settings.address} ({_connect_reason(error)}).",
-            fix=hint,
-        ) from error
+    """A connected Temporal client, or a readable error when the engine is not reachable."""
+    return await make_client(settings).connected()
 
 
 async def service_pollers(client: Client, settings: EngineSettings) -> int:
@@ -136,13 +228,16 @@ async def service_pollers(client: Client, settings: EngineSettings) -> int:
             namespace=client.namespace,
             task_queue=TaskQueue(name=settings.task_queue),
             task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
+        ),
+        timeout=timedelta(seconds=CONNECT_TIMEOUT_SECONDS),
     )
     return len(response.pollers)
 
 
-async def wait_for_service(settings: EngineSettings, timeout_seconds: float = 30.0) -> None:
-    client = await connect(settings)
+async def wait_for_service(
+    settings: EngineSettings, timeout_seconds: float = 30.0, client: Client | None = None
+) -> None:
+    client = client or await connect(settings)
     deadline = time.monotonic() + timeout_seconds
     while await service_pollers(client, settings) == 0:
         if time.monotonic() >= deadline:
@@ -207,8 +302,10 @@ async def run(
     settings = settings or load_engine_settings()
     cls = _lookup(discover(), kind, name)
     validated = validate_input(cls, payload)
-    await wait_for_service(settings, timeout_seconds=min(timeout_seconds, 15.0))
     restack = make_client(settings)
+    await wait_for_service(
+        settings, timeout_seconds=min(timeout_seconds, 15.0), client=await restack.connected()
+    )
     run_id = f"{name}-{uuid.uuid4().hex[:12]}"
     if kind == "agent":
         await restack.schedule_agent(agent_name=name, agent_id=run_id, agent_input=validated)

@@ -1,9 +1,7 @@
-# Framework code, maintained by restack-template: `restack upgrade` brings in new
-# versions and keeps your edits through a three-way merge.
 """The service: registers every agent, workflow and function and runs them until stopped.
 
-`restack_ai`'s `start_service()` ignores SIGTERM and SIGINT, so the worker is created with
-`create_service()` and stopped here: Ctrl-C or SIGTERM ends it within seconds.
+`restack_ai`'s `start_service()` ignores SIGTERM and SIGINT, so the worker is built by
+`common/worker.py` and stopped here: Ctrl-C or SIGTERM ends it within seconds.
 Components that run beside the worker (the tool servers of config/tools.yaml) start
 before it and stop after it, through their `lifespan` modules.
 Run it with `restack run:server`, or run this module with `python -m`.
@@ -13,18 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import traceback
 
 import structlog
-from restack_ai.restack import ServiceOptions
 
 from .client import make_client
-from .common.discovery import component_modules, definition_name, discover
+from .common.discovery import Components, component_modules, definition_name, discover
 from .common.observability import configure_logging
 from .common.process import exit_now
-from .common.settings import TASK_QUEUE, EngineSettings, load_engine_settings
-from .common.telemetry import instrument, telemetry
+from .common.settings import EngineSettings, load_engine_settings
+from .common.telemetry import telemetry, worker_interceptors
+from .common.worker import create_worker, register_endpoints
 
 log = structlog.get_logger(__name__)
 
@@ -37,25 +36,33 @@ async def serve(settings: EngineSettings | None = None, stop: asyncio.Event | No
     # SIGHUP too: a closed terminal must stop the worker as cleanly as Ctrl-C does.
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
-    async with contextlib.AsyncExitStack() as lifespans:
-        await lifespans.enter_async_context(telemetry())
-        for module in component_modules("lifespan"):
-            await lifespans.enter_async_context(module.lifespan())
-        await _run_worker(settings, stop)
+    # Importing the project's agents, workflows and functions and starting its tool
+    # servers (other processes) take seconds each, so they are done side by side.
+    discovered = asyncio.ensure_future(asyncio.to_thread(discover))
+    try:
+        async with contextlib.AsyncExitStack() as lifespans:
+            await lifespans.enter_async_context(telemetry())
+            for module in component_modules("lifespan"):
+                await lifespans.enter_async_context(module.lifespan())
+            await _run_worker(settings, stop, await discovered)
+    finally:
+        discovered.cancel()  # when a lifespan failed first: nobody waits for it then
 
 
-async def _run_worker(settings: EngineSettings, stop: asyncio.Event) -> None:
-    components = discover()
-    client = instrument(make_client(settings), components.agent_names())
-    worker = await client.create_service(
-        agents=components.agents,
-        workflows=components.workflows,
-        functions=components.functions,
-        task_queue=TASK_QUEUE,
-        # Endpoint registration talks to the Restack engine API, which a plain Temporal
-        # engine (the embedded one) does not have.
-        options=ServiceOptions(endpoints=bool(settings.api_address)),
-    )
+async def _run_worker(
+    settings: EngineSettings, stop: asyncio.Event, components: Components
+) -> None:
+    # The worker is built by `common.worker` rather than restack_ai's `create_service`:
+    # its sandbox and activity settings make a durable step several times cheaper.
+    client = await make_client(settings).connected()
+    interceptors = worker_interceptors(components.agent_names())
+    worker = create_worker(client, components, settings, interceptors=interceptors)
+    if settings.api_address:
+        await register_endpoints(components, settings)
+    # What is loaded by now (modules, definitions, the worker) lives as long as the
+    # process; frozen, it is left out of the garbage collector's full passes, which
+    # otherwise walk it all again and again while each workflow run allocates.
+    gc.freeze()
     run_task = asyncio.create_task(worker.run())
     log.info(
         "service_ready",

@@ -16,8 +16,6 @@ from importlib import metadata
 import typer
 from rich.table import Table
 
-from ..client import ClientError, connect, service_pollers
-from ..common.engine import port_in_use
 from ..common.settings import EngineSettings, load_engine_settings, project_root
 from .checks import Check, CheckGroup
 from .components import Component
@@ -72,6 +70,9 @@ def package_checks() -> Iterable[Check]:
 
 
 def engine_checks() -> Iterable[Check]:
+    # Imported here: the engine client is a large import that other commands do without.
+    from ..client import ClientError, connect, service_pollers
+
     settings = load_engine_settings()
     where = "remote engine" if settings.is_remote else "local engine"
 
@@ -110,6 +111,8 @@ def engine_checks() -> Iterable[Check]:
 
 def _embedded_engine_down(settings: EngineSettings) -> Check:
     """Before `restack dev` runs, the embedded engine is simply not started yet."""
+    from ..common.engine import port_in_use
+
     host, port = settings.host_port
     if port_in_use(host, port):
         return Check(

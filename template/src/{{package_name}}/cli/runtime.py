@@ -6,6 +6,9 @@
 stop the service and then the engine, at any moment (while the engine is still
 starting too), and the engine is tied to this process's life by a parent-death signal,
 so even SIGKILL does not leave it holding its port.
+
+The engine client, the service and what they load are imported inside the commands:
+`restack --help`, `restack g ...` and the rest start without them.
 """
 
 from __future__ import annotations
@@ -19,13 +22,9 @@ from typing import Any
 
 import typer
 
-from ..client import connect, run
-from ..common.engine import EmbeddedEngine
 from ..common.errors import RestackAppError
-from ..common.observability import configure_logging
 from ..common.process import SignalExit, end_on_signals, signals_deferred
 from ..common.settings import EngineSettings, load_engine_settings, project_root
-from ..service import serve
 from .components import installed_components
 from .console import console, errors, fail
 
@@ -38,6 +37,8 @@ def preflight() -> None:
 
 
 def _serve(settings: EngineSettings) -> None:
+    from ..service import serve
+
     try:
         asyncio.run(serve(settings))
     except RestackAppError:
@@ -52,6 +53,9 @@ def _serve(settings: EngineSettings) -> None:
 
 def run_server() -> None:
     """Run the service against RESTACK_ENGINE_ADDRESS (default localhost:7233)."""
+    from ..client import connect
+    from ..common.observability import configure_logging
+
     end_on_signals()
     configure_logging()
     settings = load_engine_settings()
@@ -71,6 +75,12 @@ def dev(
     ),
 ) -> None:
     """Start the embedded engine and the service together; Ctrl-C stops both."""
+    # The service first: its import sets up the process's engine runtime (see
+    # common/runtime.py) before the engine's readiness probe would make another.
+    from ..service import serve  # noqa: F401  # isort: skip
+    from ..common.engine import EmbeddedEngine
+    from ..common.observability import configure_logging
+
     end_on_signals()
     configure_logging()
     settings = load_engine_settings()
@@ -127,6 +137,8 @@ def _parse_payload(payload: str) -> dict[str, Any]:
 
 
 def _run_and_print(kind: str, name: str, payload: str, timeout: float) -> None:
+    from ..client import run
+
     data = _parse_payload(payload)
     # The SDK logs each failure it raises; the one-line error below says it all.
     sdk_log = logging.getLogger("restack")

@@ -15,10 +15,10 @@ functions (see llm/functions.py), never from agent or workflow code.
 from __future__ import annotations
 
 from ..llm.breaker import BreakerState
-from ..llm.config import RouterConfig, load_config
+from ..llm.config import RouterConfig, default_config_path, load_config
 from ..llm.errors import AllProvidersFailedError, ConfigError, LLMError, LLMErrorType
 from ..llm.models import LLMRequest, LLMResponse, ToolCall
-from ..llm.router import LLMRouter, default_config_path
+from ..llm.router import LLMRouter
 
 __all__ = [
     "AllProvidersFailedError",

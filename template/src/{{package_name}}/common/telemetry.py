@@ -2,9 +2,9 @@
 # versions and keeps your edits through a three-way merge.
 """The service's telemetry: /metrics, traces and step metrics, started and stopped with it.
 
-`service.py` enters `telemetry()` before the worker starts and passes its Restack client
-through `instrument()`, which puts the step-metrics and (when tracing is on) tracing
-interceptors on every engine client the SDK makes, so the worker runs with them.
+`service.py` enters `telemetry()` before the worker starts and builds the worker with
+`worker_interceptors()`: step metrics always, tracing when it is on. `instrument()` does
+the same for a worker built by restack_ai's own `create_service` (tests use it).
 """
 
 from __future__ import annotations

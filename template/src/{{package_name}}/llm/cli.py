@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-import httpx
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -18,13 +17,11 @@ from ..cli.changes import Force, Pretend, Skip, carry_out, change, summary, writ
 from ..cli.checks import Check
 from ..cli.components import Component
 from ..cli.console import console, fail
-from ..common.llm_router import default_config_path
 from ..common.settings import load_env, project_root
-from .config import RouterConfig, load_config
+from .config import RouterConfig, default_config_path, load_config
 from .errors import ConfigError, LLMError
 from .models import LLMRequest, estimate_prompt_tokens
 from .pricing import cost_usd, price_for
-from .providers import build_provider
 from .starter import starter_config
 
 _PROBE = LLMRequest(
@@ -96,6 +93,10 @@ def test_llm(
         console.print(table)
         console.print("Estimates only (about 4 characters per token); nothing was sent.")
         return
+
+    import httpx
+
+    from .providers import build_provider
 
     redact = config.redactor()
 
@@ -173,6 +174,8 @@ def _reachability(config: RouterConfig) -> Iterable[Check]:
         for entry in config.llm.active_providers:
             if entry.type != "mock":
                 targets[f"{entry.name} reachable"] = entry.url
+
+    import httpx
 
     async def probe(url: str) -> str | None:
         try:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
+from ..common.settings import project_root
 from .errors import ConfigError
 from .redaction import SECRET_NAME, Redactor
 
@@ -39,6 +40,15 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "openai": "https://api.openai.com/v1",
     "anthropic": "https://api.anthropic.com",
 }
+
+
+CONFIG_ENV = "LLM_ROUTER_CONFIG"
+
+
+def default_config_path() -> Path:
+    """`$LLM_ROUTER_CONFIG`, else config/llm_router.yaml under the project root."""
+    override = os.environ.get(CONFIG_ENV)
+    return Path(override) if override else project_root() / "config" / "llm_router.yaml"
 
 
 class _Strict(BaseModel):

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -16,9 +15,9 @@ import httpx
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-from ..common.settings import load_env, project_root
+from ..common.settings import load_env
 from .breaker import BreakerState, CircuitBreaker, Clock
-from .config import RouterConfig, load_config
+from .config import RouterConfig, default_config_path, load_config
 from .errors import (
     SKIP_PROVIDER,
     AllProvidersFailedError,
@@ -40,7 +39,6 @@ from .providers import Provider, build_provider
 from .ratelimit import RateLimiter
 from .tracing import traced
 
-CONFIG_ENV = "LLM_ROUTER_CONFIG"
 Sleep = Callable[[float], Awaitable[None]]
 
 log = structlog.get_logger("llm_router")
@@ -55,12 +53,6 @@ class Deadline:
 
     def remaining(self) -> float:
         return self._ends - time.monotonic()
-
-
-def default_config_path() -> Path:
-    """`$LLM_ROUTER_CONFIG`, else config/llm_router.yaml under the project root."""
-    override = os.environ.get(CONFIG_ENV)
-    return Path(override) if override else project_root() / "config" / "llm_router.yaml"
 
 
 class LLMRouter:

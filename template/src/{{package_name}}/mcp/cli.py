@@ -10,11 +10,10 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
-from mcp.types import Tool
 
 from ..cli.changes import FileChange, Force, Pretend, Skip, change, write_options
 from ..cli.checks import Check, Status
@@ -22,12 +21,9 @@ from ..cli.components import Component
 from ..cli.console import console, fail
 from ..cli.generate import generate
 from ..cli.template import template_source
-from ..client import ClientError, connect, service_pollers
 from ..common import yamledit
 from ..common.naming import check_component_name
-from ..common.observability import configure_logging
 from ..common.settings import load_engine_settings, project_root
-from .client import FastMCPClient
 from .config import (
     TOOLS_CONFIG,
     ServerConfig,
@@ -36,8 +32,11 @@ from .config import (
     parse_tools_config,
 )
 from .errors import ToolCallError, ToolsConfigError
-from .pool import ToolClientPool
-from .supervisor import FastMCPServerManager
+
+if TYPE_CHECKING:
+    from mcp.types import Tool
+
+    from .client import FastMCPClient
 
 FIRST_HTTP_PORT = 8701
 _PORT = re.compile(r":(\d+)(?:/|$)")
@@ -200,6 +199,12 @@ def sample_arguments(tool: Tool) -> dict[str, Any] | None:
 
 
 async def _probe(config: ToolsConfig, names: list[str], call: bool) -> list[Check]:
+    # Imported here: `restack --help` and the other commands do not need FastMCP.
+    from ..common.observability import configure_logging
+    from .client import FastMCPClient
+    from .pool import ToolClientPool
+    from .supervisor import FastMCPServerManager
+
     # Server lifecycle logs go to stderr, and only warnings: stdout is the report (or JSON).
     configure_logging(level=os.environ.get("RESTACK_LOG_LEVEL") or "WARNING")
     manager = FastMCPServerManager(config)
@@ -252,6 +257,8 @@ async def _unreachable(server: ServerConfig, error: ToolCallError, *, started: b
 
 
 async def _service_running() -> bool:
+    from ..client import ClientError, connect, service_pollers
+
     settings = load_engine_settings()
     try:
         client = await asyncio.wait_for(connect(settings), timeout=5)
