@@ -10,11 +10,11 @@ package, so the CLI only ever lists what is there: nothing here names a componen
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import typer
 
@@ -46,6 +46,10 @@ class Component:
     configuration and exit with a one-line error if the service could not use it."""
 
 
+def _has_cli_module(search_path: Iterable[str], subpackage: str) -> bool:
+    return any((Path(root) / subpackage / "cli.py").is_file() for root in search_path)
+
+
 @cache
 def installed_components() -> tuple[Component, ...]:
     """Every component whose package this project has, in name order."""
@@ -53,7 +57,9 @@ def installed_components() -> tuple[Component, ...]:
     found: list[Component] = []
     unusable: dict[str, str] = {}
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if not info.ispkg or importlib.util.find_spec(f"{_PACKAGE}.{info.name}.cli") is None:
+        # Looked up on disk: find_spec would import the subpackage, and a package without
+        # a cli.py (testing/, common/) may need a dependency the environment lacks yet.
+        if not info.ispkg or not _has_cli_module(package.__path__, info.name):
             continue
         try:
             module = importlib.import_module(f"{_PACKAGE}.{info.name}.cli")

