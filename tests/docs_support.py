@@ -51,7 +51,9 @@ SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\s]*)")
 _MARKER = re.compile(r"<!--\s*(?P<kind>not-run|setup)\b:?(?P<body>.*?)-->", re.DOTALL)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # Copier colours its output even in a pipe
-_DEV = re.compile(r"^restack\s+dev(\s|$)")
+# `restack dev`, maybe after variable assignments (`OTEL_...=url restack dev`).
+_DEV = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*restack\s+dev(\s|$)")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 PROJECT_NAME = "my-agents"
 COMMAND_TIMEOUT = 300
@@ -287,16 +289,27 @@ class PageRun:
             f"cd {shlex.quote(str(self.cwd))}\ntrap {shlex.quote(keep)} EXIT\n{prologue}{script}\n"
         )
         started, cpu = time.monotonic(), _children_cpu()
-        result = subprocess.run(
+        # A session of its own, so that a block that hangs is ended with everything it
+        # started: a server left behind would answer the next page's commands.
+        process = subprocess.Popen(
             ["bash", "-c", wrapped],
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
+            start_new_session=True,
         )
+        try:
+            output, _ = process.communicate(timeout=COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            raise BlockFailed(
+                f"`{script.strip()}` ran longer than {COMMAND_TIMEOUT} s:\n{output[-4000:]}"
+            ) from None
+        result = subprocess.CompletedProcess(process.args, process.returncode, output, None)
         self.ran.append((script.strip(), time.monotonic() - started, _children_cpu() - cpu))
         if state.exists():
             self.cwd = Path(state.read_text(encoding="utf-8").strip())
@@ -315,7 +328,12 @@ class PageRun:
 
     def start_dev(self, command: str, block: Block) -> None:
         self.stop_dev()
-        words = shlex.split(command, comments=True)[2:]
+        words = shlex.split(command, comments=True)
+        assigned: dict[str, str] = {}
+        while words and _ASSIGNMENT.match(words[0]):
+            name, _, value = words.pop(0).partition("=")
+            assigned[name] = value
+        words = words[2:]  # after `restack dev`
         kept: list[str] = []
         skip = False
         for word in words:  # the docs' ports are the reader's; the test picks free ones
@@ -328,7 +346,7 @@ class PageRun:
             else:
                 kept.append(word)
         port = free_port()
-        env = {k: v for k, v in self.env.items() if k != "RESTACK_ENGINE_ADDRESS"}
+        env = {k: v for k, v in self.env.items() if k != "RESTACK_ENGINE_ADDRESS"} | assigned
         log = self.logs / f"dev-{port}.log"
         with log.open("wb") as output:
             self._dev = subprocess.Popen(

@@ -22,6 +22,7 @@ PROMPT_FILES = {
     "src/demo_app/prompts/format.py",
     "src/demo_app/prompts/functions.py",
     "src/demo_app/prompts/loader.py",
+    "src/demo_app/prompts/metrics.py",
     "src/demo_app/prompts/reference.py",
     "src/demo_app/prompts/scaffold.py",
     "src/demo_app/prompts/versions.py",

@@ -51,11 +51,21 @@ def test_tool_servers_generate_register_and_pass_checks(
         encoding="utf-8"
     )
 
-    # Refusals write nothing.
+    # Generating a server again changes nothing: the same one again is `identical`
+    # (exit 0), a stdio server where the http one stands is a conflict, and a bad name
+    # is refused; none of them writes a file.
     snapshot = files_of(project)
-    for name in ("Research", "research", "2fast", "docs"):
-        refused = restack(project, "g", "tool-server", name)
-        assert refused.returncode == 2, refused.stdout + refused.stderr
+    for name in ("Research", "research"):
+        again = restack(project, "g", "tool-server", name)
+        assert_ok(again, f"restack g tool-server {name} again")
+        assert "identical  src/demo_app/tools/research_mcp.py" in again.stdout
+        assert "create" not in again.stdout
+    invalid = restack(project, "g", "tool-server", "2fast")
+    assert invalid.returncode == 2, invalid.stdout + invalid.stderr
+    conflict = restack(project, "g", "tool-server", "docs")
+    assert conflict.returncode == 2, conflict.stdout + conflict.stderr
+    assert "conflict  src/demo_app/tools/docs_mcp.py" in conflict.stdout, conflict.stdout
+    assert "--force" in conflict.stdout + conflict.stderr
     assert files_of(project) == snapshot
 
     # Every tool of every server answers its sample call; CI can rely on the exit code.

@@ -171,16 +171,18 @@ class FastMCPServerManager:
         if not state.server.health_check.enabled:
             return
         exited = state.process is not None and state.process.poll() is not None
-        if exited and state.process is not None:
-            state.exit_code = state.process.returncode
-            log.warning("tool_server_exited", server=name, exit_code=state.exit_code)
         if not exited and now - last_check.get(name, 0.0) < state.server.health_check.interval:
             return
         last_check[name] = now
-        if exited or not await self.health_check(name):
-            log.warning("tool_server_unhealthy", server=name)
-            state.healthy = False
-            state.next_attempt = now
+        if not exited and await self.health_check(name):
+            return
+        # Asked again: the process may have died while the health check waited on it.
+        if state.process is not None and state.process.poll() is not None:
+            state.exit_code = state.process.returncode
+            log.warning("tool_server_exited", server=name, exit_code=state.exit_code)
+        log.warning("tool_server_unhealthy", server=name)
+        state.healthy = False
+        state.next_attempt = now
 
     async def restart_server(self, name: str) -> bool:
         state = self._supervised[name]
