@@ -51,17 +51,17 @@ def test_tool_servers_generate_register_and_pass_checks(
         encoding="utf-8"
     )
 
-    # Generating a server again changes nothing: the same one again is `identical`
-    # (exit 0), a stdio server where the http one stands is a conflict, and a bad name
-    # is refused; none of them writes a file.
+    # Generating a server again changes nothing: the same command again is `identical`
+    # (exit 0); a name spelled otherwise, or a stdio server where the http one stands, is
+    # a conflict, and a bad name is refused; none of them writes a file.
     snapshot = files_of(project)
-    for name in ("Research", "research"):
-        again = restack(project, "g", "tool-server", name)
-        assert_ok(again, f"restack g tool-server {name} again")
-        assert "identical  src/demo_app/tools/research_mcp.py" in again.stdout
-        assert "create" not in again.stdout
-    invalid = restack(project, "g", "tool-server", "2fast")
-    assert invalid.returncode == 2, invalid.stdout + invalid.stderr
+    again = restack(project, "g", "tool-server", "Research")
+    assert_ok(again, "restack g tool-server Research again")
+    assert "identical  src/demo_app/tools/research_mcp.py" in again.stdout
+    assert "create" not in again.stdout
+    for name in ("research", "2fast"):  # other spelling, other files: refused too
+        refused = restack(project, "g", "tool-server", name)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
     conflict = restack(project, "g", "tool-server", "docs")
     assert conflict.returncode == 2, conflict.stdout + conflict.stderr
     assert "conflict  src/demo_app/tools/docs_mcp.py" in conflict.stdout, conflict.stdout
