@@ -130,6 +130,9 @@ class Price(_Strict):
     output: float = Field(ge=0, le=100_000)
 
 
+TokenLimitField = Literal["auto", "max_tokens", "max_completion_tokens"]
+
+
 class ProviderConfig(_Strict):
     name: str = Field(min_length=1)
     type: ProviderType
@@ -141,6 +144,12 @@ class ProviderConfig(_Strict):
     timeout: float | None = Field(default=None, gt=0, le=600)
     max_tokens: int | None = Field(
         default=None, ge=1, le=10_000_000, description="Cap on max_tokens"
+    )
+    max_tokens_field: TokenLimitField = Field(
+        default="auto",
+        description="How the OpenAI format names the output cap: `auto` sends "
+        "`max_completion_tokens` to OpenAI and to reasoning models (o1, o3, o4, gpt-5), "
+        "`max_tokens` to other compatible servers",
     )
     anthropic_version: str = "2023-06-01"
     kong_route: str | None = Field(default=None, description="Kong route path (backend: kong)")

@@ -43,6 +43,10 @@ FaultKind = Literal[
 ]
 
 
+# Model names of OpenAI's reasoning families, as the fake server recognises them.
+_REASONING_FAMILIES = ("o1", "o3", "o4-mini", "gpt-5")
+
+
 @dataclass(frozen=True)
 class Fault:
     kind: FaultKind
@@ -375,6 +379,9 @@ class FakeLLMServer:
             return self._error(401, f"Incorrect API key provided: {self._presented(headers)}")
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return self._error(400, "messages: field required")
+        refused = self._refused_parameter(body)
+        if refused is not None:
+            return self._error(400, refused)
         if fault is not None and fault.kind == "status":
             return self._error(fault.status, "injected failure", fault.headers)
         if fault is not None and fault.kind == "malformed":
@@ -394,6 +401,23 @@ class FakeLLMServer:
             return 200, {}, json.dumps(self._anthropic(body, refusal)).encode()
         extra = {"x-kong-llm-model": self.kong_model} if self.wire == "kong" else {}
         return 200, extra, json.dumps(self._openai(body, refusal)).encode()
+
+    def _refused_parameter(self, body: dict[str, Any]) -> str | None:
+        """OpenAI's answer to a reasoning model asked with parameters it does not take."""
+        model = str(body.get("model", "")).rpartition("/")[2]
+        if self.wire == "anthropic" or not model.startswith(_REASONING_FAMILIES):
+            return None
+        if "max_tokens" in body:
+            return (
+                "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead."
+            )
+        if body.get("temperature", 1) != 1:
+            return (
+                f"Unsupported value: 'temperature' does not support {body['temperature']} "
+                "with this model. Only the default (1) value is supported."
+            )
+        return None
 
     def _presented(self, headers: dict[str, str]) -> str:
         if self.wire == "anthropic":

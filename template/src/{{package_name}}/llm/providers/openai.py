@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -31,7 +32,29 @@ _FINISH: dict[str, FinishReason] = {
 }
 
 
+# OpenAI's reasoning families refuse `max_tokens` (they take `max_completion_tokens`) and
+# any temperature but their default. A gateway or a compatible server may prefix the
+# model with a namespace ("openai/o3-mini").
+_REASONING_MODEL = re.compile(r"^(?:[\w.-]+/)*(?:o\d|gpt-5)(?:\b|[-.])", re.IGNORECASE)
+
+
+def is_reasoning_model(model: str) -> bool:
+    return _REASONING_MODEL.match(model) is not None
+
+
 class OpenAIProvider(HTTPProvider):
+    # OpenAI itself takes `max_completion_tokens` for every chat model; servers that only
+    # copy the format (vLLM, Ollama, gateways) often know just `max_tokens`.
+    newer_token_field = True
+
+    def token_limit_field(self) -> str:
+        chosen = self.config.max_tokens_field
+        if chosen != "auto":
+            return chosen
+        if self.config.type == "openai" and self.newer_token_field:
+            return "max_completion_tokens"
+        return "max_completion_tokens" if is_reasoning_model(self.model) else "max_tokens"
+
     def url(self) -> str:
         return f"{self.config.url}/chat/completions"
 
@@ -45,9 +68,10 @@ class OpenAIProvider(HTTPProvider):
         body: dict[str, Any] = {
             "model": self.model,
             "messages": request.messages,
-            "temperature": request.temperature,
-            "max_tokens": self.max_tokens(request),
+            self.token_limit_field(): self.max_tokens(request),
         }
+        if not is_reasoning_model(self.model):
+            body["temperature"] = request.temperature
         if request.tools:
             body["tools"] = request.tools
             if request.tool_choice is not None:
@@ -107,6 +131,10 @@ class KongProvider(OpenAIProvider):
     Kong takes and returns the OpenAI format whatever the upstream provider is, holds the
     provider keys itself, and names the model that served in `X-Kong-LLM-Model`.
     """
+
+    # Behind Kong the upstream may be any provider: the older, widely supported field
+    # goes to all but the models that refuse it.
+    newer_token_field = False
 
     def __init__(
         self,
