@@ -8,5 +8,6 @@ bootstrap_venv ".[test]"
 echo "==> Running the test suite"
 # One worker per core, work stolen from busy workers: the suite's tests are independent
 # (each renders its own projects, engines pick free ports). pytest's own exit code is
-# the script's, so a run that collects no test (exit 5) fails too.
-exec .venv/bin/python -m pytest -n auto --dist worksteal "$@"
+# the script's, so a run that collects no test (exit 5) fails too. The slowest tests are
+# listed at the end, where the suite's time goes.
+exec .venv/bin/python -m pytest -n auto --dist worksteal --durations=25 "$@"

@@ -77,13 +77,14 @@ def test_tool_servers_generate_register_and_pass_checks(
     assert unknown.returncode == 2
     assert "No tool server named 'nope'" in unknown.stdout + unknown.stderr
 
-    # The doctor does not start servers: the http one is down and says how to start it.
+    # The doctor does not start servers: the http one is not up yet, which is a note (the
+    # service starts it) that says how to start it now.
     doctor = restack(project, "doctor", "--check-tools", "--json")
-    assert doctor.returncode == 1
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     checks = {c["name"]: c for c in json.loads(doctor.stdout) if c["section"] == "Tool servers"}
     assert checks["text"]["status"] == "ok" and "slugify" in checks["text"]["detail"]
     assert checks["research"]["status"] == "ok"
-    assert checks["docs"]["status"] == "fail"
+    assert checks["docs"]["status"] == "warn"
     assert "-m demo_app.tools.docs_mcp --transport http" in checks["docs"]["fix"]
 
     # The default project's suite runs in test_render; here the new servers' tests and
