@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The service: registers every agent, workflow and function and runs them until stopped.
 
 `restack_ai`'s `start_service()` ignores SIGTERM and SIGINT, so the worker is built by

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """One Temporal runtime per process, never freed: every client and worker runs on it.
 
 A temporalio `Runtime` is a Tokio thread pool with its own log and trace subscriber.

@@ -1,3 +1,5 @@
+# Framework code, maintained by restack-template: `restack upgrade` brings in new
+# versions and keeps your edits through a three-way merge.
 """The worker that runs this project's agents, workflows and functions.
 
 It is built here instead of by restack_ai's `Restack.create_service`, which does not let
