@@ -5,12 +5,16 @@ Run:  .venv/bin/python benchmarks/generate_project.py [--runs 7]
 Side by side in one run, medians over --runs:
 - `copier copy` of a whole project from a git snapshot of this template (what users run);
 - `copier copy` of one agent into that project (what `restack g agent` runs);
-- a plain `shutil.copytree` of an already rendered project (the floor: writing the files).
+- a plain `shutil.copytree` of an already rendered project (the floor: writing the files);
+- one agent into a project made from a git URL (a bare repository over file:// stands in
+  for the remote), as Copier alone renders it (a clone per run) and as `restack g` does
+  (from the project's local mirror, `cli/template_cache.py`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -81,6 +85,35 @@ def main() -> None:
 
         plain_samples = timed(plain_copy, runs)
 
+        remote = work / "remote.git"
+        subprocess.run(
+            ["git", "clone", "--quiet", "--bare", str(template.path), str(remote)], check=True
+        )
+        url = remote.as_uri()
+        sys.path.insert(0, str(project / "src"))
+        os.environ["RESTACK_TEMPLATE_CACHE"] = str(work / "cache")
+        from bench_app.cli.template_cache import local_source
+
+        def agent_from(source: Callable[[], str]) -> Callable[[int], None]:
+            def copy(index: int) -> None:
+                copier.run_copy(
+                    source(),
+                    str(project),
+                    data={"kind": "agent", "name": f"Remote{index}", "package_name": "bench_app"},
+                    answers_file=f".copier/agent-remote{index}.yml",
+                    vcs_ref=template.tag,
+                    defaults=True,
+                    unsafe=True,
+                    quiet=True,
+                    overwrite=True,
+                )
+
+            return copy
+
+        cloned_samples = timed(agent_from(lambda: url), runs)
+        local_source(url, template.tag)  # the first generator run makes the mirror
+        mirrored_samples = timed(agent_from(lambda: local_source(url, template.tag)), runs)
+
     project_median = statistics.median(project_samples)
     agent_median = statistics.median(agent_samples)
     plain_median = statistics.median(plain_samples)
@@ -90,6 +123,11 @@ def main() -> None:
     print(f"shutil.copytree (same files): median {plain_median * 1000:8.1f} ms")
     print(f"ratio project / plain copy:   {project_median / plain_median:8.1f}x")
     print(f"ratio agent / project:        {agent_median / project_median:8.2f}x")
+    cloned_median = statistics.median(cloned_samples)
+    mirrored_median = statistics.median(mirrored_samples)
+    print(f"agent from a git URL, cloned:   median {cloned_median * 1000:8.1f} ms")
+    print(f"agent from a git URL, mirrored: median {mirrored_median * 1000:8.1f} ms")
+    print(f"ratio cloned / mirrored:        {cloned_median / mirrored_median:8.2f}x")
 
 
 if __name__ == "__main__":

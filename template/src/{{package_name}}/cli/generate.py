@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 
 from ..common.naming import check_component_name, snake
 from .changes import FileChange, Force, Pretend, Skip, WriteOptions, carry_out, change, summary
@@ -29,10 +30,12 @@ from .console import console, fail
 from .template import (
     COMPONENT_ANSWERS_DIR,
     PROJECT_ANSWERS,
+    TemplateError,
     TemplateSource,
     project_files,
     template_source,
 )
+from .template_cache import local_source
 
 app = typer.Typer(help="Generate components (agents, workflows, functions) into this project.")
 
@@ -57,8 +60,9 @@ def render_changes(request: GeneratorRequest, source: TemplateSource) -> list[Fi
         staging = Path(folder)
         # The template reads the project's answers (`_external_data`) from the destination.
         shutil.copyfile(source.root / PROJECT_ANSWERS, staging / PROJECT_ANSWERS)
+        template = local_source(source.src_path, source.vcs_ref)
         copier.run_copy(
-            source.src_path,
+            template,
             str(staging),
             data={
                 "kind": request.kind,
@@ -73,10 +77,21 @@ def render_changes(request: GeneratorRequest, source: TemplateSource) -> list[Fi
             unsafe=True,  # the template's Jinja extensions need trust, as on `copier copy --trust`
             quiet=True,
         )
+        if template != source.src_path:  # rendered from the cache: record the real source
+            record_source(staging / answers_file, source.src_path)
         rendered = sorted(project_files(staging) - {Path(PROJECT_ANSWERS)})
         return [
             change(source.root, path.as_posix(), (staging / path).read_bytes()) for path in rendered
         ]
+
+
+def record_source(answers_file: Path, src_path: str) -> None:
+    lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    recorded = yaml.safe_dump({"_src_path": src_path}, default_flow_style=False)
+    answers_file.write_text(
+        "".join(recorded if line.startswith("_src_path:") else line for line in lines),
+        encoding="utf-8",
+    )
 
 
 def plan_component(
@@ -91,6 +106,8 @@ def plan_component(
     try:
         with console.status(f"Rendering {kind} {name}..."):
             return source.root, render_changes(request, source)
+    except TemplateError:
+        raise  # says itself what to do; the restack command reports it
     except ValueError as error:  # Copier's validators raise plain ValueError
         fail(f"The template refused the answers: {error}", code=2)
     except Exception as error:  # Copier could not fetch or render the template
