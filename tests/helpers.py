@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -137,6 +138,28 @@ def check_project(project: Path, tests: Sequence[str] = ("tests",)) -> None:
     assert_ok(run_in(project, python, "-m", "mypy"), "mypy")
     if tests:
         assert_ok(run_project_tests(project, tests), "the project's tests")
+
+
+_TEMPLATE_TESTS = Path(__file__).resolve().parents[1] / "template" / "tests"
+_ANSWER_DEPENDENT = re.compile(r"\bwith_(?:llm|tools|prompts)\b")
+
+
+def varying_tests(project: Path) -> tuple[str, ...]:
+    """The tests of `project` that another component choice could change: the unit and
+    end-to-end tests (they see the whole project) and every test file whose template
+    depends on the components chosen.
+
+    Any other test file is the same text over the same framework code in every project
+    that has it, and runs in the all-on render of tests/test_render.py; a project with
+    components off (or the acceptance project) runs this narrower set.
+    """
+    varying = {"tests/unit", "tests/e2e"}
+    for source in _TEMPLATE_TESTS.rglob("*.jinja"):
+        if _ANSWER_DEPENDENT.search(source.read_text(encoding="utf-8")):
+            rendered = source.relative_to(_TEMPLATE_TESTS.parent).with_suffix("")
+            if rendered.suffix == ".py" and rendered.name.startswith("test_"):
+                varying.add(rendered.as_posix())
+    return tuple(sorted(path for path in varying if (project / path).exists()))
 
 
 def run_project_tests(

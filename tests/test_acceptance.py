@@ -38,7 +38,7 @@ from .acceptance_support import (
     stop,
     wait_until,
 )
-from .helpers import TemplateRepo, assert_ok, check_project, git, render, restack
+from .helpers import TemplateRepo, assert_ok, check_project, git, render, restack, varying_tests
 
 TOPIC = "AI safety"
 AGENT_FILES = (
@@ -158,7 +158,7 @@ def test_spec_acceptance_flow_offline(research_project: FlowProject, tmp_path: P
     assert all(c["status"] == "ok" for c in doctor_checks(running).values())
 
     # The generated agent, tool server and prompt pass the project's own CI.
-    check_project(project)
+    check_project(project, varying_tests(project))
 
 
 # ------------------------------------------------------------------ 2. fallback on the wire

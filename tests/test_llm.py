@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import TemplateRepo, check_project, files_of, render, restack
+from .helpers import TemplateRepo, check_project, files_of, render, restack, varying_tests
 
 LLM_DEPENDENCIES = ("httpx", "tenacity")
 
@@ -97,4 +97,4 @@ def test_doctor_check_llm_reports_missing_keys(
 def test_project_without_llm_passes_checks(template_repo: TemplateRepo, tmp_path: Path) -> None:
     # With the router on (the default) tests/test_render.py runs the same checks.
     project = render(template_repo, tmp_path / "p", {"with_llm": False})
-    check_project(project)
+    check_project(project, varying_tests(project))

@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .helpers import TemplateRepo, answers, assert_ok, check_project, files_of, render, restack
+from .helpers import (
+    TemplateRepo,
+    answers,
+    assert_ok,
+    check_project,
+    files_of,
+    render,
+    restack,
+    varying_tests,
+)
 
 PROMPT_FILES = {
     "config/prompts.yaml",
@@ -67,7 +76,8 @@ def test_prompts_off_leaves_nothing_behind(rendered: Callable[..., Path]) -> Non
 
 @pytest.mark.slow
 def test_prompts_off_project_passes_its_checks(rendered: Callable[..., Path]) -> None:
-    check_project(rendered(with_prompts=False))
+    project = rendered(with_prompts=False)
+    check_project(project, varying_tests(project))
 
 
 @pytest.mark.slow
