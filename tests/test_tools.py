@@ -94,7 +94,7 @@ def test_tool_servers_generate_register_and_pass_checks(
     assert checks["text"]["status"] == "ok" and "slugify" in checks["text"]["detail"]
     assert checks["research"]["status"] == "ok"
     assert checks["docs"]["status"] == "warn"
-    assert "-m demo_app.tools.docs_mcp --transport http" in checks["docs"]["fix"]
+    assert "`restack test:tools` starts and calls it now" in checks["docs"]["fix"]
 
     # The default project's suite runs in test_render; here the new servers' tests and
     # the end-to-end ones, whose service starts every server in config/tools.yaml.
