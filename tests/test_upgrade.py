@@ -372,7 +372,7 @@ def test_restack_upgrade_from_v1_then_turn_components_on(v1_project: Path, tmp_p
         cli(project, "g", "agent", "Planner", "--with-llm", "--force"),
         "restack g agent Planner --with-llm --force",
     )
-    assert "llm_chat" in (project / PKG / "agents/planner.py").read_text(encoding="utf-8")
+    assert "(LLMAgent)" in (project / PKG / "agents/planner.py").read_text(encoding="utf-8")
     commit(project, "LLM planner and a tool server")
     # Lint and types over everything; the unit and end-to-end suites hold the user's
     # edits and the upgraded and generated components. tests/llm, tests/mcp and
