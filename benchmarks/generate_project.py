@@ -6,9 +6,10 @@ Side by side in one run, medians over --runs:
 - `copier copy` of a whole project from a git snapshot of this template (what users run);
 - `copier copy` of one agent into that project (what `restack g agent` runs);
 - a plain `shutil.copytree` of an already rendered project (the floor: writing the files);
-- one agent into a project made from a git URL (a bare repository over file:// stands in
-  for the remote), as Copier alone renders it (a clone per run) and as `restack g` does
-  (from the project's local mirror, `cli/template_cache.py`).
+- one agent into a project made from a git URL, as Copier alone renders it (a clone per
+  run) and as `restack g` does (from the project's local mirror, `cli/template_cache.py`).
+  The remote is a bare repository served by `git daemon` on 127.0.0.1 behind a proxy that
+  delays each direction by --latency-ms (`slow_git_remote.py`): 0 is a local clone.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import copier
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.slow_git_remote import slow_git_remote  # noqa: E402
 from tests.helpers import snapshot_template  # noqa: E402
 
 
@@ -44,7 +46,9 @@ def timed(action: Callable[[int], None], runs: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
-    runs = parser.parse_args().runs
+    parser.add_argument("--latency-ms", type=float, default=20, help="one way, per chunk")
+    options = parser.parse_args()
+    runs = options.runs
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         template = snapshot_template(ROOT, work / "template")
@@ -89,7 +93,6 @@ def main() -> None:
         subprocess.run(
             ["git", "clone", "--quiet", "--bare", str(template.path), str(remote)], check=True
         )
-        url = remote.as_uri()
         sys.path.insert(0, str(project / "src"))
         os.environ["RESTACK_TEMPLATE_CACHE"] = str(work / "cache")
         from bench_app.cli.template_cache import local_source
@@ -110,9 +113,10 @@ def main() -> None:
 
             return copy
 
-        cloned_samples = timed(agent_from(lambda: url), runs)
-        local_source(url, template.tag)  # the first generator run makes the mirror
-        mirrored_samples = timed(agent_from(lambda: local_source(url, template.tag)), runs)
+        with slow_git_remote(remote, options.latency_ms / 1000) as url:
+            cloned_samples = timed(agent_from(lambda: url), runs)
+            local_source(url, template.tag)  # the first generator run makes the mirror
+            mirrored_samples = timed(agent_from(lambda: local_source(url, template.tag)), runs)
 
     project_median = statistics.median(project_samples)
     agent_median = statistics.median(agent_samples)
@@ -125,6 +129,7 @@ def main() -> None:
     print(f"ratio agent / project:        {agent_median / project_median:8.2f}x")
     cloned_median = statistics.median(cloned_samples)
     mirrored_median = statistics.median(mirrored_samples)
+    print(f"remote latency: {options.latency_ms:g} ms each way")
     print(f"agent from a git URL, cloned:   median {cloned_median * 1000:8.1f} ms")
     print(f"agent from a git URL, mirrored: median {mirrored_median * 1000:8.1f} ms")
     print(f"ratio cloned / mirrored:        {cloned_median / mirrored_median:8.2f}x")
