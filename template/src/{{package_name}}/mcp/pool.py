@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import os
 import shutil
 import tempfile
@@ -27,6 +28,7 @@ import structlog
 from fastmcp import Client
 from fastmcp.client.transports import SSETransport, StdioTransport, StreamableHttpTransport
 from mcp.types import Tool
+from opentelemetry import context as otel_context
 
 from .config import ServerConfig, ToolsConfig, load_tools_config
 from .errors import ToolsConfigError
@@ -100,11 +102,12 @@ class ToolSession:
                 timeout=self.server.timeout,
                 init_timeout=self.server.startup_timeout,
             )
+            entering = asyncio.create_task(
+                client.__aenter__(),  # type: ignore[no-untyped-call]
+                context=_session_context(),
+            )
             try:
-                await asyncio.wait_for(
-                    client.__aenter__(),  # type: ignore[no-untyped-call]
-                    self.server.startup_timeout + 5,
-                )
+                await asyncio.wait_for(entering, self.server.startup_timeout + 5)
             except BaseException:
                 with contextlib.suppress(Exception):
                     await client.close()  # type: ignore[no-untyped-call]
@@ -128,6 +131,16 @@ class ToolSession:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(client.close(), 10)  # type: ignore[no-untyped-call]
         self._record_exit(ended)
+
+
+def _session_context() -> contextvars.Context:
+    """The context a session's background tasks start with: the opening call's trace (the
+    session's setup spans belong to that call) and nothing else. They outlive the call, and
+    with its context they would stamp its run and activity ids (temporalio's activity
+    context, structlog's bound fields) on every line they log later."""
+    fresh = contextvars.Context()
+    fresh.run(otel_context.attach, otel_context.get_current())
+    return fresh
 
 
 class ToolClientPool:

@@ -3,8 +3,9 @@
 """A misbehaving MCP server and helpers for testing code that calls tools.
 
 Run as a module (`python -m`, optionally `--transport http --port N`), it serves the `faulty`
-server: `echo`, `pid` (which process answered), `slow(seconds)`, `crash` (the process
-exits mid-call) and `hang` (never answers). `faulty_server(...)` builds its
+server: `echo`, `note` (sends a log message to the client), `pid` (which process
+answered), `slow(seconds)`, `crash` (the process exits mid-call) and `hang` (never
+answers). `faulty_server(...)` builds its
 config/tools.yaml entry, so tests exercise crashes and timeouts on real processes.
 """
 
@@ -16,7 +17,7 @@ import socket
 import sys
 from typing import Any
 
-from fastmcp import FastMCP
+from fastmcp import Context, FastMCP
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -31,6 +32,13 @@ mcp = FastMCP("faulty")
 @mcp.tool
 def echo(text: str) -> str:
     """Return `text` unchanged."""
+    return text
+
+
+@mcp.tool
+async def note(text: str, ctx: Context) -> str:
+    """Send `text` to the client as a log message, then return it."""
+    await ctx.info(text)
     return text
 
 
