@@ -125,5 +125,19 @@ def test_acceptance_flow_generate_check_show(template_repo: TemplateRepo, tmp_pa
         "summarize": "ok",
     }
 
+    # An agent instructed by a prompt takes its placeholders as input fields, described
+    # as the prompt's frontmatter describes them; its generated end-to-end test (run
+    # below with tests/e2e) fills them.
+    agent = restack(project, "g", "agent", "Digest", "--prompt", "summarize")
+    assert_ok(agent, "restack g agent Digest --prompt summarize")
+    source = (project / "src/demo_app/agents/digest.py").read_text(encoding="utf-8")
+    assert 'text: str = Field(\n        description="The text to summarize",' in source
+    assert "audience: str = Field(" in source
+    assert "topic: str" not in source  # LLMAgentInput has it already
+    assert answers(project, ".copier/agent-digest.yml")["prompt_inputs"] == {
+        "text": "The text to summarize",
+        "audience": 'Who will read the summary (e.g. "engineers", "a busy executive")',
+    }
+
     # The default project's suite runs in test_render; here the parts that read prompts.
     check_project(project, ("tests/prompts", "tests/llm/test_llm_chat_defaults.py", "tests/e2e"))

@@ -41,6 +41,9 @@ class Component:
     check_references: Callable[[list[str], bool], None] | None = None
     """Refuse names an agent would use that the component does not know (tool servers,
     prompts); the flag says whether it may create a missing one (not under --pretend)."""
+    agent_fields: Callable[[str], dict[str, str]] | None = None
+    """The input fields an agent using this reference needs (name -> description), e.g.
+    the placeholders of a prompt beyond the agent's own `topic`."""
     preflight: Callable[[], None] | None = None
     """Before the service starts (`restack dev`, `run:server`): load the component's
     configuration and exit with a one-line error if the service could not use it."""

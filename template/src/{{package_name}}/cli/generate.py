@@ -205,6 +205,10 @@ def agent(
     data: dict[str, Any] = {"llm": with_llm}
     if with_llm:
         data.update(tools=servers, prompt=prompt_key, max_steps=max_steps)
+    if prompt_key:
+        prompts = find_component("with_prompts")
+        if prompts is not None and prompts.agent_fields is not None:
+            data["prompt_inputs"] = prompts.agent_fields(prompt_key)
     generate("agent", name, command, data, options=options, before_writing=check_references)
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
+import keyword
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -307,6 +308,28 @@ def check_prompt_references(names: list[str], may_write: bool = False) -> None:
         console.print(f"  [green]create[/]  {created.path}")
 
 
+def prompt_agent_fields(name: str) -> dict[str, str]:
+    """The input fields an agent instructed by prompt `name` needs: each placeholder of
+    its latest version that the agent's input does not have yet, with the description
+    the frontmatter's `inputs` gives it."""
+    # An agent with a prompt is an LLM agent, so the LLM component is there.
+    from ..llm.agent_loop import LLMAgentInput
+
+    try:
+        template = PromptLoader().load_sync(name)
+    except PromptError:
+        return {}  # not registered yet: check_prompt_references refuses or creates it
+    declared = template.metadata.get("inputs")
+    descriptions = declared if isinstance(declared, Mapping) else {}
+    return {
+        field: str(descriptions.get(field) or f"Fills {{{field}}} in the {name} prompt")
+        for field in dict.fromkeys([*template.inputs, *template.placeholders])
+        if field.isidentifier()
+        and not keyword.iskeyword(field)
+        and field not in LLMAgentInput.model_fields
+    }
+
+
 COMPONENT = Component(
     name="prompts",
     title="prompts",
@@ -316,5 +339,6 @@ COMPONENT = Component(
     checks=prompt_checks,
     register=register,
     check_references=check_prompt_references,
+    agent_fields=prompt_agent_fields,
     preflight=preflight,
 )
