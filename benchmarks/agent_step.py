@@ -33,16 +33,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import copier
 import httpx
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import raw_temporal  # noqa: E402  (this directory, on sys.path as the script's own)
-
-from tests.helpers import snapshot_template  # noqa: E402
+from bench_project import render_bench_project  # noqa: E402  (this directory)
 
 TARGET_RATIO = 1.5
 
@@ -60,21 +56,6 @@ def wait_for_port(port: int, deadline: float) -> None:
                 return
         time.sleep(0.05)
     raise SystemExit(f"nothing listens on 127.0.0.1:{port}")
-
-
-def render(work: Path) -> Path:
-    template = snapshot_template(ROOT, work / "template")
-    project = work / "bench-step"
-    copier.run_copy(
-        str(template.path),
-        str(project),
-        data={"project_name": "bench-step", "with_llm": True},
-        vcs_ref=template.tag,
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-    )
-    return project
 
 
 def write_config(project: Path, base_url: str) -> Path:
@@ -167,7 +148,9 @@ def main() -> None:
     processes: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        project = (args.project or render(work)).resolve()
+        project = (
+            args.project or render_bench_project(work / "bench-app", with_llm=True)
+        ).resolve()
         answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
         package = answers["package_name"]
         sys.path.insert(0, str(project / "src"))

@@ -25,13 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import copier
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from tests.helpers import snapshot_template  # noqa: E402
+from bench_project import render_bench_project  # noqa: E402  (this directory)
 
 STALL_SECONDS = 30
 
@@ -74,21 +71,6 @@ while time.monotonic() < end:
 """
 
 
-def render(work: Path) -> Path:
-    template = snapshot_template(ROOT, work / "template")
-    project = work / "bench-gc"
-    copier.run_copy(
-        str(template.path),
-        str(project),
-        data={"project_name": "bench-gc"},
-        vcs_ref=template.tag,
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-    )
-    return project
-
-
 def run_kind(kind: str, package: str, project: Path, address: str, seconds: float) -> str:
     env = {**os.environ, "PYTHONPATH": str(project / "src"), "RESTACK_LOG_LEVEL": "ERROR"}
     child = subprocess.Popen(
@@ -120,7 +102,7 @@ def main() -> None:
     parser.add_argument("--project", type=Path, help="an already rendered project to use")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        project = (args.project or render(Path(scratch))).resolve()
+        project = (args.project or render_bench_project(Path(scratch) / "bench-app")).resolve()
         answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
         package = answers["package_name"]
         sys.path.insert(0, str(project / "src"))

@@ -28,19 +28,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import copier
 import yaml
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import raw_temporal  # noqa: E402  (this directory, on sys.path as the script's own)
-
-from tests.helpers import snapshot_template  # noqa: E402
+from bench_project import render_bench_project  # noqa: E402  (this directory)
 
 QUIET: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
 
@@ -49,21 +45,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def render(work: Path) -> Path:
-    template = snapshot_template(ROOT, work / "template")
-    project = work / "bench-startup"
-    copier.run_copy(
-        str(template.path),
-        str(project),
-        data={"project_name": "bench-startup"},
-        vcs_ref=template.tag,
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-    )
-    return project
 
 
 def stop(process: subprocess.Popen[bytes], how: int = signal.SIGINT) -> None:
@@ -138,7 +119,7 @@ def main() -> None:
     parser.add_argument("--project", type=Path, help="an already rendered project to use")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        project = (args.project or render(Path(scratch))).resolve()
+        project = (args.project or render_bench_project(Path(scratch) / "bench-app")).resolve()
         answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
         package = answers["package_name"]
         sys.path.insert(0, str(project / "src"))
