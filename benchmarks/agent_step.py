@@ -34,11 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import raw_temporal
 import yaml
-
-
-import raw_temporal  # noqa: E402  (this directory, on sys.path as the script's own)
-from bench_project import render_bench_project  # noqa: E402  (this directory)
+from bench_project import render_bench_project
 
 TARGET_RATIO = 1.5
 

@@ -26,9 +26,7 @@ import time
 from pathlib import Path
 
 import yaml
-
-
-from bench_project import render_bench_project  # noqa: E402  (this directory)
+from bench_project import render_bench_project
 
 STALL_SECONDS = 30
 

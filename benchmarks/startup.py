@@ -28,15 +28,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import raw_temporal
 import yaml
+from bench_project import render_bench_project
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
-
-
-import raw_temporal  # noqa: E402  (this directory, on sys.path as the script's own)
-from bench_project import render_bench_project  # noqa: E402  (this directory)
 
 QUIET: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
 
