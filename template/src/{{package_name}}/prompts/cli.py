@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import importlib
 import keyword
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -312,9 +313,10 @@ def prompt_agent_fields(name: str) -> dict[str, str]:
     """The input fields an agent instructed by prompt `name` needs: each placeholder of
     its latest version that the agent's input does not have yet, with the description
     the frontmatter's `inputs` gives it."""
-    # An agent with a prompt is an LLM agent, so the LLM component is there.
-    from ..llm.agent_loop import LLMAgentInput
-
+    # An agent with a prompt is an LLM agent, so the LLM component is there; imported by
+    # name because a project without it type-checks this module too.
+    agent_loop = importlib.import_module("..llm.agent_loop", __package__)
+    own_fields = set(agent_loop.LLMAgentInput.model_fields)
     try:
         template = PromptLoader().load_sync(name)
     except PromptError:
@@ -324,9 +326,7 @@ def prompt_agent_fields(name: str) -> dict[str, str]:
     return {
         field: str(descriptions.get(field) or f"Fills {{{field}}} in the {name} prompt")
         for field in dict.fromkeys([*template.inputs, *template.placeholders])
-        if field.isidentifier()
-        and not keyword.iskeyword(field)
-        and field not in LLMAgentInput.model_fields
+        if field.isidentifier() and not keyword.iskeyword(field) and field not in own_fields
     }
 
 
