@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 import raw_temporal
 import yaml
-from bench_project import render_bench_project
+from bench_project import open_bench_project
 
 TARGET_RATIO = 1.5
 
@@ -146,12 +146,7 @@ def main() -> None:
     processes: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        project = (
-            args.project or render_bench_project(work / "bench-app", with_llm=True)
-        ).resolve()
-        answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-        package = answers["package_name"]
-        sys.path.insert(0, str(project / "src"))
+        project, package = open_bench_project(args.project, work, with_llm=True)
         os.chdir(project)
         engine_module = importlib.import_module(f"{package}.common.engine")
         testing = importlib.import_module(f"{package}.testing")

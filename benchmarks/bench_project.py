@@ -5,7 +5,10 @@ Benchmarks measure the committed template, so uncommitted edits never skew a fig
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "bench_app"
@@ -25,3 +28,12 @@ def render_bench_project(destination: Path, **answers: object) -> Path:
         quiet=True,
     )
     return destination
+
+
+def open_bench_project(rendered: Path | None, scratch: Path, **answers: object) -> tuple[Path, str]:
+    """`rendered` (a project passed with --project) or a new bench project in `scratch`,
+    importable from this process: its root and its package name."""
+    project = (rendered or render_bench_project(scratch / "bench-app", **answers)).resolve()
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    sys.path.insert(0, str(project / "src"))
+    return project, str(recorded["package_name"])

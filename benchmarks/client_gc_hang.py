@@ -25,8 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-from bench_project import render_bench_project
+from bench_project import open_bench_project
 
 STALL_SECONDS = 30
 
@@ -100,10 +99,7 @@ def main() -> None:
     parser.add_argument("--project", type=Path, help="an already rendered project to use")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        project = (args.project or render_bench_project(Path(scratch) / "bench-app")).resolve()
-        answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-        package = answers["package_name"]
-        sys.path.insert(0, str(project / "src"))
+        project, package = open_bench_project(args.project, Path(scratch))
         engine_module = importlib.import_module(f"{package}.common.engine")
         with engine_module.EmbeddedEngine(port=0) as engine:
             outcomes = {

@@ -68,19 +68,24 @@ def main() -> None:
         project = work / "project-0"
         subprocess.run(["git", "add", "-A"], cwd=project, check=True, capture_output=True)
 
-        def copy_agent(index: int) -> None:
-            copier.run_copy(
-                str(template.path),
-                str(project),
-                data={"kind": "agent", "name": f"Bench{index}", "package_name": "bench_app"},
-                answers_file=f".copier/agent-bench{index}.yml",
-                vcs_ref=template.tag,
-                defaults=True,
-                unsafe=True,
-                quiet=True,
-            )
+        def agent_from(source: Callable[[], str], prefix: str) -> Callable[[int], None]:
+            """One new agent per run (`<prefix><index>`), rendered from `source()`."""
 
-        agent_samples = timed(copy_agent, runs)
+            def copy(index: int) -> None:
+                copier.run_copy(
+                    source(),
+                    str(project),
+                    data={"kind": "agent", "name": f"{prefix}{index}", "package_name": "bench_app"},
+                    answers_file=f".copier/agent-{prefix.lower()}{index}.yml",
+                    vcs_ref=template.tag,
+                    defaults=True,
+                    unsafe=True,
+                    quiet=True,
+                )
+
+            return copy
+
+        agent_samples = timed(agent_from(lambda: str(template.path), "Bench"), runs)
 
         def plain_copy(index: int) -> None:
             shutil.copytree(
@@ -97,26 +102,12 @@ def main() -> None:
         os.environ["RESTACK_TEMPLATE_CACHE"] = str(work / "cache")
         from bench_app.cli.template_cache import local_source
 
-        def agent_from(source: Callable[[], str]) -> Callable[[int], None]:
-            def copy(index: int) -> None:
-                copier.run_copy(
-                    source(),
-                    str(project),
-                    data={"kind": "agent", "name": f"Remote{index}", "package_name": "bench_app"},
-                    answers_file=f".copier/agent-remote{index}.yml",
-                    vcs_ref=template.tag,
-                    defaults=True,
-                    unsafe=True,
-                    quiet=True,
-                    overwrite=True,
-                )
-
-            return copy
-
         with slow_git_remote(remote, options.latency_ms / 1000) as url:
-            cloned_samples = timed(agent_from(lambda: url), runs)
+            cloned_samples = timed(agent_from(lambda: url, "Cloned"), runs)
             local_source(url, template.tag)  # the first generator run makes the mirror
-            mirrored_samples = timed(agent_from(lambda: local_source(url, template.tag)), runs)
+            mirrored_samples = timed(
+                agent_from(lambda: local_source(url, template.tag), "Mirrored"), runs
+            )
 
     project_median = statistics.median(project_samples)
     agent_median = statistics.median(agent_samples)

@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import raw_temporal
-import yaml
-from bench_project import render_bench_project
+from bench_project import open_bench_project
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -117,10 +116,7 @@ def main() -> None:
     parser.add_argument("--project", type=Path, help="an already rendered project to use")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        project = (args.project or render_bench_project(Path(scratch) / "bench-app")).resolve()
-        answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-        package = answers["package_name"]
-        sys.path.insert(0, str(project / "src"))
+        project, package = open_bench_project(args.project, Path(scratch))
         os.chdir(project)
         env = {**os.environ, "PYTHONPATH": str(project / "src")}
         env.pop("RESTACK_ENGINE_ADDRESS", None)
