@@ -55,25 +55,136 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Window = Literal["second", "minute", "hour", "day"]
+WINDOW_SECONDS: dict[str, float] = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+Severity = Literal["low", "medium", "high"]
+SafetyCategory = Literal["violence", "hate", "sexual", "self-harm"]
+SAFETY_CATEGORIES: tuple[SafetyCategory, ...] = ("violence", "hate", "sexual", "self-harm")
+
+
 class RateLimitFeature(_Strict):
-    """Kong's ai-rate-limiting-advanced settings, mirrored here for documentation and doctor."""
+    """Budgets shared by every provider: tokens and requests per window.
+
+    With `backend: direct` the router enforces them, per worker process; with Kong the
+    gateway does (docs/kong.md says which plugin needs which edition)."""
 
     enabled: bool = False
-    window: Literal["second", "minute", "hour", "day"] = "minute"
-    token_limit: int | None = Field(default=None, gt=0)
+    window: Window = "minute"
+    token_limit: int | None = Field(default=None, gt=0, description="Tokens per window")
+    request_limit: int | None = Field(default=None, gt=0, description="Requests per window")
+    strategy: Literal["sliding", "fixed"] = "sliding"
+    enforcement: Literal["block", "log"] = Field(
+        default="block", description="block: refuse the call; log: let it through, log and count"
+    )
+
+    @model_validator(mode="after")
+    def _needs_a_limit(self) -> RateLimitFeature:
+        if self.enabled and self.token_limit is None and self.request_limit is None:
+            raise ValueError(
+                "ai_rate_limiting is enabled without a limit; set `token_limit`, "
+                "`request_limit` or both (or `enabled: false`)"
+            )
+        return self
+
+    @property
+    def window_seconds(self) -> float:
+        return WINDOW_SECONDS[self.window]
+
+
+# Targets the router cannot export to itself, and what to use instead.
+_EXPORT_ELSEWHERE = {
+    "datadog": "scrape the service's /metrics with the Datadog Agent's OpenMetrics check, "
+    "or use Kong's datadog plugin with backend: kong",
+    "cloudwatch": "scrape /metrics with the CloudWatch agent's Prometheus support, "
+    "or ship the `llm_call` log lines with CloudWatch Logs",
+}
+
+
+class Budget(_Strict):
+    """Spending caps in USD; a call that would start past one fails with budget_exceeded."""
+
+    per_run_usd: float | None = Field(
+        default=None, gt=0, le=1_000_000, description="Per agent run (one workflow)"
+    )
+    per_day_usd: float | None = Field(
+        default=None, gt=0, le=1_000_000, description="Per UTC day, per worker process"
+    )
 
 
 class CostTrackingFeature(_Strict):
     enabled: bool = True
-    export_to: list[Literal["prometheus", "logs"]] = ["prometheus"]
+    export_to: list[str] = Field(
+        default_factory=lambda: ["prometheus"], description="prometheus, logs"
+    )
+    budget: Budget = Budget()
+
+    @model_validator(mode="after")
+    def _known_targets(self) -> CostTrackingFeature:
+        for target in self.export_to:
+            if target in _EXPORT_ELSEWHERE:
+                raise ValueError(
+                    f"export_to '{target}' is not built into the router, which exports to "
+                    f"prometheus and logs. Fix: keep prometheus and {_EXPORT_ELSEWHERE[target]}"
+                )
+            if target not in ("prometheus", "logs"):
+                raise ValueError(
+                    f"export_to '{target}' is unknown. Fix: use prometheus, logs or both"
+                )
+        return self
+
+
+class SafetyRule(_Strict):
+    """A local rule: text matching `pattern` (a regular expression, case-insensitive)
+    is rated `severity` in `category`."""
+
+    category: SafetyCategory
+    severity: Severity
+    pattern: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _compiles(self) -> SafetyRule:
+        try:
+            re.compile(self.pattern)
+        except re.error as error:
+            raise ValueError(f"pattern {self.pattern!r} is not a valid regex ({error})") from None
+        return self
 
 
 class ContentSafetyFeature(_Strict):
-    """Enforced by Kong's content-safety plugin; its refusals reach the router as llm_error."""
+    """Checks on what is sent and what comes back; a blocked text fails the call with
+    content_filter. `provider: local` is a rule-based checker that works offline;
+    `azure` calls Azure AI Content Safety (text:analyze)."""
 
     enabled: bool = False
-    provider: str | None = None
-    filters: list[str] = Field(default_factory=list)
+    provider: Literal["local", "azure"] = "local"
+    filters: list[SafetyCategory] = Field(default_factory=lambda: list(SAFETY_CATEGORIES))
+    block_on: list[Severity] = Field(
+        default_factory=lambda: ["high"],
+        min_length=1,
+        description="Severities that block; the lowest listed blocks everything above it too",
+    )
+    log_violations: bool = True
+    check: list[Literal["input", "output"]] = Field(
+        default_factory=lambda: ["input", "output"], min_length=1
+    )
+    endpoint: str | None = Field(
+        default=None, description="Azure resource URL; default $AZURE_CONTENT_SAFETY_ENDPOINT"
+    )
+    api_key: SecretStr | None = Field(
+        default=None, description="Azure key; default $AZURE_CONTENT_SAFETY_KEY"
+    )
+    api_version: str = "2024-09-01"
+    timeout: float = Field(default=5.0, gt=0, le=60)
+    on_error: Literal["block", "allow"] = Field(
+        default="block", description="When the checker cannot answer: block (fail closed) or allow"
+    )
+    rules: list[SafetyRule] = Field(
+        default_factory=list, description="Extra local rules, on top of the built-in ones"
+    )
+
+    @property
+    def key(self) -> str | None:
+        return _clear(self.api_key)
 
 
 class Features(_Strict):
@@ -89,6 +200,11 @@ class RouterSettings(_Strict):
         default=None, description="Kong consumer key, if key-auth is on"
     )
     api_key_header: str = "apikey"
+    kong_edition: Literal["oss", "enterprise"] = Field(
+        default="oss",
+        description="Which Kong plugins exist: with oss the router enforces the token "
+        "budget and content safety itself (Kong OSS has no plugin for them)",
+    )
     timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds per attempt")
     connect_timeout: float = Field(default=5.0, gt=0, le=120)
     request_deadline: float = Field(
@@ -106,6 +222,21 @@ class RouterSettings(_Strict):
         """The Kong consumer key in clear, for the request headers only."""
         return _clear(self.api_key)
 
+    @property
+    def local_token_limit(self) -> bool:
+        """Whether the router enforces features.ai_rate_limiting.token_limit itself."""
+        return self.backend == "direct" or self.kong_edition == "oss"
+
+    @property
+    def local_request_limit(self) -> bool:
+        """Whether the router enforces request_limit (Kong OSS has rate-limiting for it)."""
+        return self.backend == "direct"
+
+    @property
+    def local_content_safety(self) -> bool:
+        """Whether the router runs the content checks (else Kong's plugin does)."""
+        return self.backend == "direct" or self.kong_edition == "oss"
+
     @model_validator(mode="after")
     def _kong_needs_url(self) -> RouterSettings:
         if self.backend == "kong" and not self.url:
@@ -121,6 +252,7 @@ class ClientRateLimit(_Strict):
 
     requests_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
     tokens_per_minute: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    enforcement: Literal["block", "log"] = "block"
 
 
 class Price(_Strict):
@@ -294,7 +426,10 @@ def _substitute(
     return value
 
 
-_SECRET_PATH = re.compile(r"llm\.(router\.api_key|providers\[\d+\]\.(api_key|headers\..+))")
+_SECRET_PATH = re.compile(
+    r"llm\.(router\.api_key|router\.features\.content_safety\.api_key"
+    r"|providers\[\d+\]\.(api_key|headers\..+))"
+)
 
 
 def _holds_secret(path: str) -> bool:
@@ -440,13 +575,22 @@ def parse_config(
 
     # Only the enabled parts of the config need their variables set.
     disabled = {f"llm.providers[{i}]" for i, p in enumerate(settings.providers) if not p.enabled}
-    if settings.router.backend != "kong":
-        disabled.add("llm.router")
+    router = settings.router
+    if router.backend != "kong":
+        disabled.update({"llm.router.url", "llm.router.api_key"})
+    safety = router.features.content_safety
+    azure_here = safety.enabled and safety.provider == "azure" and router.local_content_safety
+    if not azure_here:
+        disabled.add("llm.router.features.content_safety")
     needed = [
         (path, name)
         for path, name in missing
         if not any(path == d or path.startswith(d + ".") for d in disabled)
     ]
+    if azure_here:
+        settings, unset = _azure_from_env(settings, env)
+        needed += [("llm.router.features.content_safety", name) for name in unset]
+        secrets += [settings.router.features.content_safety.key or ""]
     if needed and require_env:
         lines = [
             f"{path}: environment variable {name} is not set. Fix: set {name} in your "
@@ -459,8 +603,39 @@ def parse_config(
         source=source,
         key_variables=key_variables,
         missing_variables=sorted({name for _, name in needed}),
-        secrets=tuple(SecretStr(secret) for secret in dict.fromkeys(secrets)),
+        secrets=tuple(SecretStr(secret) for secret in dict.fromkeys(secrets) if secret),
     )
+
+
+AZURE_ENDPOINT_ENV = "AZURE_CONTENT_SAFETY_ENDPOINT"
+AZURE_KEY_ENV = "AZURE_CONTENT_SAFETY_KEY"
+
+
+def _azure_from_env(
+    settings: LLMSettings, env: Mapping[str, str]
+) -> tuple[LLMSettings, list[str]]:
+    """Fill content_safety's Azure endpoint and key from the environment when the file
+    leaves them out; return the settings and the variables still unset."""
+    safety = settings.router.features.content_safety
+    update: dict[str, Any] = {}
+    unset: list[str] = []
+    if not safety.endpoint:
+        if env.get(AZURE_ENDPOINT_ENV):
+            update["endpoint"] = env[AZURE_ENDPOINT_ENV]
+        else:
+            unset.append(AZURE_ENDPOINT_ENV)
+    if safety.api_key is None:
+        if env.get(AZURE_KEY_ENV):
+            update["api_key"] = SecretStr(env[AZURE_KEY_ENV])
+        else:
+            unset.append(AZURE_KEY_ENV)
+    if not update:
+        return settings, unset
+    features = settings.router.features.model_copy(
+        update={"content_safety": safety.model_copy(update=update)}
+    )
+    router = settings.router.model_copy(update={"features": features})
+    return settings.model_copy(update={"router": router}), unset
 
 
 def load_config(
