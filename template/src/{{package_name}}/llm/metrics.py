@@ -48,6 +48,17 @@ llm_rate_limit_hits_total = Counter(
     "provider = a 429 from the provider)",
     ["provider", "source"],
 )
+llm_content_safety_violations_total = Counter(
+    "llm_content_safety_violations_total",
+    "Texts rated at or above `low` by the content checker (stage: input, output; "
+    "action: blocked, allowed)",
+    ["stage", "category", "severity", "action"],
+)
+llm_content_safety_errors_total = Counter(
+    "llm_content_safety_errors_total",
+    "Content checks that could not be made (action: on_error's block or allow)",
+    ["checker", "action"],
+)
 circuit_breaker_state = Gauge(
     "circuit_breaker_state",
     "Circuit breaker state per provider (0=closed, 1=open, 2=half-open)",

@@ -29,16 +29,26 @@ _KONG = """\
 
 _FEATURES = """\
     features:
-      ai_rate_limiting:  # Kong's ai-rate-limiting-advanced (enforced by Kong)
+      # Budgets shared by every provider. Enforced by the router with backend: direct
+      # (per worker process), by Kong otherwise (docs/kong.md).
+      ai_rate_limiting:
         enabled: false
-        window: minute
+        window: minute  # second, minute, hour or day
         token_limit: 100000
+        # request_limit: 600
+        strategy: sliding  # or fixed (counters reset at each window boundary)
+        enforcement: block  # block: fail with rate_limit; log: let it through, log and count
       cost_tracking:
         enabled: true
-        export_to: [prometheus]
-      content_safety:  # Kong's content-safety plugin; its refusals count as llm_error
+        export_to: [prometheus]  # and/or logs
+        # budget: {per_run_usd: 0.50, per_day_usd: 20}  # a call past a budget fails
+      # Checks the prompt and the answer; a blocked text fails the call with content_filter.
+      content_safety:
         enabled: false
+        provider: local  # offline rules; azure: Azure AI Content Safety (docs/llm.md)
         filters: [violence, hate, sexual, self-harm]
+        block_on: [high]  # low, medium or high: the lowest listed and everything above
+        log_violations: true
 
   providers:
 """
