@@ -83,6 +83,7 @@ class LLMAgentOutput(BaseModel):
     tool_calls: list[ToolCallRecord] = Field(description="Every tool call of the run, in order")
     steps: int = Field(description="LLM turns taken for the last request")
     stopped: Stopped
+    cost_usd: float = Field(default=0.0, description="Estimated LLM cost of the whole run")
 
 
 class MessageEvent(BaseModel):
@@ -149,6 +150,7 @@ class LLMAgent:
         self.loaded_tools: LoadedTools | None = None
         self.max_steps = LLMAgentInput.model_fields["max_steps"].default
         self.tokens: dict[str, int] = {}
+        self.cost_usd = 0.0  # of every reply so far: durable, so the run's budget holds
         self.tool_calls: list[ToolCallRecord] = []
         self.last: LLMAgentOutput | None = None
         self.ended = False
@@ -199,6 +201,7 @@ class LLMAgent:
             reply = await self.chat(self.chat_request())
             for key, count in reply.usage.items():
                 self.tokens[key] = self.tokens.get(key, 0) + count
+            self.cost_usd += reply.cost_usd
             if not reply.tool_calls:
                 return self._finish(reply, steps, "answer")
             await self._run_tools(reply)
@@ -242,11 +245,14 @@ class LLMAgent:
             tool_calls=list(self.tool_calls),
             steps=steps,
             stopped=stopped,
+            cost_usd=self.cost_usd,
         )
 
     # ----------------------------------------------------------------------- the steps
 
     async def chat(self, request: LLMChatInput) -> LLMChatOutput:
+        # Set here rather than in chat_request, which subclasses override.
+        request = request.model_copy(update={"run_cost_usd": self.cost_usd})
         reply: LLMChatOutput = await self._step(
             function=llm_chat,
             function_input=request,

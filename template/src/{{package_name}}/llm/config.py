@@ -58,6 +58,7 @@ class _Strict(BaseModel):
 Window = Literal["second", "minute", "hour", "day"]
 WINDOW_SECONDS: dict[str, float] = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 Severity = Literal["low", "medium", "high"]
+Stage = Literal["input", "output"]
 SafetyCategory = Literal["violence", "hate", "sexual", "self-harm"]
 SAFETY_CATEGORIES: tuple[SafetyCategory, ...] = ("violence", "hate", "sexual", "self-harm")
 
@@ -114,12 +115,15 @@ class Budget(_Strict):
 class CostTrackingFeature(_Strict):
     enabled: bool = True
     export_to: list[str] = Field(
-        default_factory=lambda: ["prometheus"], description="prometheus, logs"
+        default_factory=lambda: ["prometheus", "logs"],
+        description="prometheus: the llm_cost_* metrics; logs: cost fields in log lines",
     )
     budget: Budget = Budget()
 
     @model_validator(mode="after")
     def _known_targets(self) -> CostTrackingFeature:
+        if not self.enabled and (self.budget.per_run_usd or self.budget.per_day_usd):
+            raise ValueError("a budget needs cost tracking; set `enabled: true` or remove `budget`")
         for target in self.export_to:
             if target in _EXPORT_ELSEWHERE:
                 raise ValueError(
@@ -159,13 +163,13 @@ class ContentSafetyFeature(_Strict):
     provider: Literal["local", "azure"] = "local"
     filters: list[SafetyCategory] = Field(default_factory=lambda: list(SAFETY_CATEGORIES))
     block_on: list[Severity] = Field(
-        default_factory=lambda: ["high"],
+        default_factory=lambda: list[Severity](["high"]),
         min_length=1,
         description="Severities that block; the lowest listed blocks everything above it too",
     )
     log_violations: bool = True
-    check: list[Literal["input", "output"]] = Field(
-        default_factory=lambda: ["input", "output"], min_length=1
+    check: list[Stage] = Field(
+        default_factory=lambda: list[Stage](["input", "output"]), min_length=1
     )
     endpoint: str | None = Field(
         default=None, description="Azure resource URL; default $AZURE_CONTENT_SAFETY_ENDPOINT"
@@ -611,9 +615,7 @@ AZURE_ENDPOINT_ENV = "AZURE_CONTENT_SAFETY_ENDPOINT"
 AZURE_KEY_ENV = "AZURE_CONTENT_SAFETY_KEY"
 
 
-def _azure_from_env(
-    settings: LLMSettings, env: Mapping[str, str]
-) -> tuple[LLMSettings, list[str]]:
+def _azure_from_env(settings: LLMSettings, env: Mapping[str, str]) -> tuple[LLMSettings, list[str]]:
     """Fill content_safety's Azure endpoint and key from the environment when the file
     leaves them out; return the settings and the variables still unset."""
     safety = settings.router.features.content_safety

@@ -25,6 +25,7 @@ class LLMErrorType(Enum):
     PROVIDER_ERROR = "provider_error"
     CIRCUIT_OPEN = "circuit_open"
     ALL_PROVIDERS_FAILED = "all_providers_failed"
+    BUDGET_EXCEEDED = "budget_exceeded"
 
 
 # The fallback condition (a name from `fallback.conditions` in config/llm_router.yaml)

@@ -21,13 +21,19 @@ in the agent's history, so a restarted worker never pays for it twice.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 from restack_ai.function import NonRetryableError, function
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from ..common.llm_router import ConfigError, LLMError, LLMRequest, LLMRouter, ToolCall
 from ..common.observability import function_logger
+from .budget import Spend
+from .errors import LLMErrorType
+from .metrics import llm_agent_cost_usd_total
 from .models import FinishReason, ToolChoice
 
 DEFAULT_TEMPERATURE = 0.7
@@ -45,6 +51,12 @@ class LLMChatInput(BaseModel):
         default_factory=dict,
         description="model, temperature, max_tokens for what the request leaves unset "
         "(a prompt's frontmatter); the model only where an enabled provider serves it",
+    )
+    run_cost_usd: float = Field(
+        default=0.0,
+        ge=0,
+        description="What the agent run has spent so far, for the per-run budget "
+        "(an LLM agent fills it in)",
     )
 
 
@@ -113,21 +125,43 @@ async def llm_chat(function_input: LLMChatInput) -> LLMChatOutput:
         # A request the router refuses (a bad temperature, say) is refused again on retry.
         raise NonRetryableError(message=f"Invalid LLM request: {error}") from error
     log = function_logger(messages=len(request.messages), tools=len(request.tools))
+    spend = _spend(function_input.run_cost_usd)
     try:
-        response = await router.chat(request)
+        response = await router.chat(request, spend=spend)
     except LLMError as error:
         log.error("llm_chat_failed", error_type=error.error_type.value, retryable=error.retryable)
         if not error.retryable:
             raise NonRetryableError(message=str(error)) from error
+        if error.error_type is LLMErrorType.RATE_LIMIT and error.retry_after:
+            # The limiter knows when the window frees up: retry then, not on the
+            # policy's backoff.
+            raise ApplicationError(
+                str(error), next_retry_delay=timedelta(seconds=error.retry_after)
+            ) from error
         raise
+    costs: dict[str, float] = {}
+    if router.tracks_cost and spend.agent:
+        llm_agent_cost_usd_total.labels(spend.agent).inc(response.cost_usd)
+    if router.logs_cost:
+        run_cost = spend.spent_usd + response.cost_usd
+        costs = {"cost_usd": round(response.cost_usd, 6), "run_cost_usd": round(run_cost, 6)}
     log.info(
         "llm_chat_done",
         provider=response.provider,
         model=response.model,
         total_tokens=response.usage.get("total_tokens", 0),
         attempts=response.attempts,
+        **costs,
     )
     return LLMChatOutput(**response.model_dump(include=set(LLMChatOutput.model_fields)))
+
+
+def _spend(run_cost_usd: float) -> Spend:
+    """The agent run this call is for (none when called outside a function step)."""
+    if not activity.in_activity():
+        return Spend(spent_usd=run_cost_usd)
+    info = activity.info()
+    return Spend(run_id=info.workflow_run_id, agent=info.workflow_type, spent_usd=run_cost_usd)
 
 
 def _first(*values: Any) -> Any:

@@ -44,9 +44,18 @@ llm_fallbacks_total = Counter(
 )
 llm_rate_limit_hits_total = Counter(
     "llm_rate_limit_hits_total",
-    "Requests refused for rate (source: client = the configured rate_limit, "
-    "provider = a 429 from the provider)",
+    "Requests over a rate limit (source: client = the provider's rate_limit, overall = "
+    "features.ai_rate_limiting with provider `router`, provider = a 429 from the "
+    "provider); with enforcement: log they were let through",
     ["provider", "source"],
+)
+llm_agent_cost_usd_total = Counter(
+    "llm_agent_cost_usd_total", "Estimated LLM cost in USD by agent type", ["agent"]
+)
+llm_budget_refusals_total = Counter(
+    "llm_budget_refusals_total",
+    "Calls refused because a budget of features.cost_tracking is spent (scope: run, day)",
+    ["scope"],
 )
 llm_content_safety_violations_total = Counter(
     "llm_content_safety_violations_total",

@@ -1,6 +1,8 @@
 # Framework code, maintained by restack-template: `restack upgrade` brings in new
 # versions and keeps your edits through a three-way merge.
-"""The router: providers in priority order, retries with backoff, fallback, circuit breakers."""
+"""The router: providers in priority order, retries with backoff, fallback, circuit breakers,
+and the features of config/llm_router.yaml that apply to every call: rate limits,
+budgets, cost tracking and content safety."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from ..common.settings import load_env
 from .breaker import BreakerState, CircuitBreaker, Clock
+from .budget import Spend, SpendTracker
 from .config import RouterConfig, default_config_path, load_config
 from .errors import (
     SKIP_PROVIDER,
@@ -36,7 +39,7 @@ from .metrics import (
 from .models import LLMRequest, LLMResponse, estimate_prompt_tokens
 from .pricing import cost_usd, price_for
 from .providers import Provider, build_provider
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, Reservation
 from .tracing import traced
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -106,6 +109,7 @@ class LLMRouter:
         breaker = settings.fallback.circuit_breaker
         self._breakers: dict[str, CircuitBreaker] = {}
         self._limiters: dict[str, RateLimiter] = {}
+        self._log_only: set[str] = set()  # providers whose rate_limit only logs
         for provider in settings.active_providers:
             self._breakers[provider.name] = CircuitBreaker(
                 breaker.failure_threshold,
@@ -115,26 +119,59 @@ class LLMRouter:
                 on_change=self._breaker_gauge(provider.name),
             )
             self._limiters[provider.name] = RateLimiter(
-                provider.rate_limit.requests_per_minute,
-                provider.rate_limit.tokens_per_minute,
+                request_limit=provider.rate_limit.requests_per_minute,
+                token_limit=provider.rate_limit.tokens_per_minute,
                 clock=clock,
             )
+            if provider.rate_limit.enforcement == "log":
+                self._log_only.add(provider.name)
             circuit_breaker_state.labels(provider=provider.name).set(0)
         self._prices = {p.name: price_for(p, settings) for p in settings.active_providers}
         self._series = {p.name: ProviderSeries.of(p.name, p.model) for p in self.providers}
-        cost_tracking = settings.router.features.cost_tracking
+        features = settings.router.features
+        cost_tracking = features.cost_tracking
         self._track_cost = cost_tracking.enabled and "prometheus" in cost_tracking.export_to
+        self._log_cost = cost_tracking.enabled and "logs" in cost_tracking.export_to
+        self.spending = SpendTracker(cost_tracking.budget)
+        # One budget for every provider; the parts Kong enforces are left to Kong.
+        shared = features.ai_rate_limiting
+        self.overall_limit = RateLimiter(
+            request_limit=shared.request_limit if router.local_request_limit else None,
+            token_limit=shared.token_limit if router.local_token_limit else None,
+            window_seconds=shared.window_seconds,
+            strategy=shared.strategy,
+            clock=clock,
+        )
+        if not shared.enabled:
+            self.overall_limit = RateLimiter(clock=clock)
+        self._overall_enforcement = shared.enforcement
+        self._overall_window = shared.window
 
     # ------------------------------------------------------------------ public API
 
-    async def chat(self, request: LLMRequest) -> LLMResponse:
+    async def chat(self, request: LLMRequest, *, spend: Spend | None = None) -> LLMResponse:
         """Answer `request` from the first provider that can; raise LLMError otherwise.
 
         The whole call, every retry and fallback included, ends within
-        `router.request_deadline` seconds of config/llm_router.yaml.
+        `router.request_deadline` seconds of config/llm_router.yaml. `spend` says which
+        agent run the call is for, so the run's budget applies.
         """
-        deadline = Deadline(self.request_deadline)
+        spend = spend or Spend()
         candidates = self._candidates(request.model)
+        self.spending.check(spend)
+        reservation = self._reserve_overall(request)
+        try:
+            response = await self._route(request, candidates)
+        except BaseException:
+            self.overall_limit.settle(reservation, 0)  # nothing was used
+            raise
+        tokens = response.usage.get("prompt_tokens", 0) + response.usage.get("completion_tokens", 0)
+        self.overall_limit.settle(reservation, tokens)
+        self.spending.record(spend, response.cost_usd)
+        return response
+
+    async def _route(self, request: LLMRequest, candidates: list[Provider]) -> LLMResponse:
+        deadline = Deadline(self.request_deadline)
         failures: list[LLMError] = []
         attempts = 0
         for index, provider in enumerate(candidates):
@@ -160,6 +197,16 @@ class LLMRouter:
             response.providers_tried = [f.provider for f in failures] + [provider.name]
             return response
         raise AllProvidersFailedError(failures)
+
+    @property
+    def tracks_cost(self) -> bool:
+        """Whether cost goes to the metrics (cost_tracking.export_to has prometheus)."""
+        return self._track_cost
+
+    @property
+    def logs_cost(self) -> bool:
+        """Whether cost goes into log lines (cost_tracking.export_to has logs)."""
+        return self._log_cost
 
     def circuit_state(self, provider: str) -> BreakerState:
         """The circuit-breaker state of one provider (by its name in the config)."""
@@ -202,6 +249,38 @@ class LLMRouter:
                 retryable=False,
             )
         return chosen
+
+    def _reserve_overall(self, request: LLMRequest) -> Reservation:
+        """Count the call against features.ai_rate_limiting, or refuse it (enforcement: block)."""
+        limiter = self.overall_limit
+        estimated = estimate_prompt_tokens(request) if limiter.active else 0
+        reservation, wait = limiter.try_acquire(estimated)
+        if reservation is not None:
+            return reservation
+        llm_rate_limit_hits_total.labels("router", "overall").inc()
+        where = (
+            f"features.ai_rate_limiting: {limiter.describe()} per {self._overall_window}, "
+            "per worker"
+        )
+        if self._overall_enforcement == "log":
+            log.warning("llm_rate_limit_exceeded", scope="overall", enforcement="log", limit=where)
+            return limiter.force_acquire(estimated)
+        if wait == float("inf"):
+            raise LLMError(
+                LLMErrorType.RATE_LIMIT,
+                "router",
+                f"the request's ~{estimated} prompt tokens exceed the whole budget ({where}). "
+                "Fix: shorten the request or raise token_limit",
+                retryable=False,
+            )
+        log.warning("llm_rate_limit_exceeded", scope="overall", enforcement="block", limit=where)
+        raise LLMError(
+            LLMErrorType.RATE_LIMIT,
+            "router",
+            f"rate limit reached ({where}); free in {wait:.1f}s",
+            retryable=True,
+            retry_after=wait,
+        )
 
     def _breaker_gauge(self, name: str) -> Callable[[BreakerState], None]:
         def update(state: BreakerState) -> None:
@@ -289,24 +368,33 @@ class LLMRouter:
             )
         limiter = self._limiters[name]
         estimated = estimate_prompt_tokens(request) if limiter.active else 0
-        wait = limiter.try_acquire(estimated)
-        if wait > 0:
-            breaker.release(permit)
-            llm_requests_total.labels(name, model, "throttled").inc()
+        reservation, wait = limiter.try_acquire(estimated)
+        if reservation is None:
             llm_rate_limit_hits_total.labels(name, "client").inc()
-            raise LLMError(
-                LLMErrorType.RATE_LIMIT,
-                name,
-                f"client-side rate limit reached (rate_limit in config); free in {wait:.1f}s",
-                retryable=True,
-                retry_after=wait,
-            )
+            if name in self._log_only:
+                log.warning("llm_rate_limit_exceeded", scope="provider", provider=name)
+                reservation = limiter.force_acquire(estimated)
+            else:
+                breaker.release(permit)
+                llm_requests_total.labels(name, model, "throttled").inc()
+                too_big = wait == float("inf")
+                raise LLMError(
+                    LLMErrorType.RATE_LIMIT,
+                    name,
+                    "the request is larger than tokens_per_minute (rate_limit in config)"
+                    if too_big
+                    else f"client-side rate limit reached (rate_limit in config); "
+                    f"free in {wait:.1f}s",
+                    retryable=not too_big,
+                    retry_after=None if too_big else wait,
+                )
         started = time.perf_counter()
         # Every way out of the call settles the permit, so no breaker waits forever
         # on a trial that was cancelled or crashed.
         try:
             response = await self._send(provider, request, deadline)
         except LLMError as error:
+            limiter.settle(reservation, 0)
             if error.counts_against_provider:
                 breaker.record_failure(permit)
             else:
@@ -328,13 +416,14 @@ class LLMRouter:
             )
             raise
         except BaseException:
+            limiter.settle(reservation, 0)
             breaker.release(permit)
             raise
         breaker.record_success(permit)
         elapsed = time.perf_counter() - started
         prompt_tokens = response.usage.get("prompt_tokens", 0)
         completion_tokens = response.usage.get("completion_tokens", 0)
-        limiter.settle(estimated, prompt_tokens + completion_tokens)
+        limiter.settle(reservation, prompt_tokens + completion_tokens)
         response.cost_usd = cost_usd(self._prices[name], prompt_tokens, completion_tokens)
         series = self._series[name]
         series.success.inc()
@@ -343,6 +432,7 @@ class LLMRouter:
         series.completion_tokens.inc(completion_tokens)
         if self._track_cost:
             series.cost.inc(response.cost_usd)
+        cost = {"cost_usd": round(response.cost_usd, 6)} if self._log_cost else {}
         log.info(
             "llm_call",
             provider=name,
@@ -350,7 +440,7 @@ class LLMRouter:
             provider_attempt=number,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
-            cost_usd=round(response.cost_usd, 6),
+            **cost,
             finish_reason=response.finish_reason,
             duration_ms=round(elapsed * 1000, 1),
         )

@@ -40,7 +40,7 @@ _FEATURES = """\
         enforcement: block  # block: fail with rate_limit; log: let it through, log and count
       cost_tracking:
         enabled: true
-        export_to: [prometheus]  # and/or logs
+        export_to: [prometheus, logs]  # metrics, and cost fields in log lines
         # budget: {per_run_usd: 0.50, per_day_usd: 20}  # a call past a budget fails
       # Checks the prompt and the answer; a blocked text fails the call with content_filter.
       content_safety:
