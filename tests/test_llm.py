@@ -10,7 +10,7 @@ import pytest
 
 from .helpers import TemplateRepo, check_project, files_of, render, restack, varying_tests
 
-LLM_DEPENDENCIES = ("httpx", "tenacity")
+LLM_DEPENDENCIES = ("httpx", "sniffio")
 
 
 def dependencies(project: Path) -> list[str]:

@@ -15,7 +15,6 @@ from types import TracebackType
 
 import httpx
 import structlog
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from ..common.settings import load_env
 from .breaker import BreakerState, CircuitBreaker, Clock
@@ -297,11 +296,11 @@ class LLMRouter:
         # A server asking for a longer pause than we accept: move on instead of waiting.
         return error.retry_after is None or error.retry_after <= self._retry.max_retry_after_seconds
 
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, LLMError) and error.retry_after is not None:
+    def _pause(self, error: LLMError, attempt: int) -> float:
+        """Seconds to wait before retrying after `attempt` failed with `error`."""
+        if error.retry_after is not None:
             return float(min(error.retry_after, self._retry.max_retry_after_seconds))
-        backoff = self._retry.initial_seconds * 2 ** (state.attempt_number - 1)
+        backoff = self._retry.initial_seconds * 2 ** (attempt - 1)
         jitter = random.uniform(0, self._retry.jitter_seconds)
         return float(min(backoff, self._retry.max_seconds) + jitter)
 
@@ -320,35 +319,27 @@ class LLMRouter:
         # With providers still to try, a retry must leave time for a whole attempt;
         # otherwise the time is better spent on the next provider.
         reserve = 0.0 if last else self._attempt_timeout(provider)
-
-        def stop(state: RetryCallState) -> bool:
-            if state.attempt_number >= self._max_attempts:
-                return True
-            if breaker.state is not BreakerState.CLOSED:
-                return True  # our failures opened it: report them instead of waiting
-            left = deadline.remaining() - state.upcoming_sleep
-            return left <= 0 or left < reserve
-
-        retrying = AsyncRetrying(
-            stop=stop,
-            retry=retry_if_exception(self._should_retry),
-            wait=self._wait,
-            sleep=self._sleep,
-            reraise=True,
-        )
         failed: LLMError | None = None
-        async for attempt in retrying:
-            with attempt:
-                counter[0] += 1
-                try:
-                    return await self._attempt(provider, request, counter[0], deadline)
-                except LLMError as error:
-                    if error.error_type is LLMErrorType.CIRCUIT_OPEN and failed is not None:
-                        # Opened by concurrent failures while we waited: the cause is ours.
-                        raise failed from None
-                    failed = error
+        attempt = 0
+        while True:
+            attempt += 1
+            counter[0] += 1
+            try:
+                return await self._attempt(provider, request, counter[0], deadline)
+            except LLMError as error:
+                if error.error_type is LLMErrorType.CIRCUIT_OPEN and failed is not None:
+                    # Opened by concurrent failures while we waited: the cause is ours.
+                    raise failed from None
+                failed = error
+                if not self._should_retry(error) or attempt >= self._max_attempts:
                     raise
-        raise AssertionError("unreachable: tenacity either returns or reraises")
+                if breaker.state is not BreakerState.CLOSED:
+                    raise  # our failures opened it: report them instead of waiting
+                pause = self._pause(error, attempt)
+                left = deadline.remaining() - pause
+                if left <= 0 or left < reserve:
+                    raise
+            await self._sleep(pause)
 
     async def _attempt(
         self, provider: Provider, request: LLMRequest, number: int, deadline: Deadline
