@@ -39,6 +39,7 @@ from .models import LLMRequest, LLMResponse, estimate_prompt_tokens
 from .pricing import cost_usd, price_for
 from .providers import Provider, build_provider
 from .ratelimit import RateLimiter, Reservation
+from .safety import ContentGuard, build_checker, request_text
 from .tracing import traced
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -145,6 +146,11 @@ class LLMRouter:
             self.overall_limit = RateLimiter(clock=clock)
         self._overall_enforcement = shared.enforcement
         self._overall_window = shared.window
+        safety = features.content_safety
+        self.content_guard: ContentGuard | None = None
+        if safety.enabled and router.local_content_safety:
+            checker = build_checker(safety, redact=self._redact)
+            self.content_guard = ContentGuard(safety, checker)
 
     # ------------------------------------------------------------------ public API
 
@@ -156,21 +162,42 @@ class LLMRouter:
         agent run the call is for, so the run's budget applies.
         """
         spend = spend or Spend()
+        deadline = Deadline(self.request_deadline)
         candidates = self._candidates(request.model)
         self.spending.check(spend)
+        guard = self.content_guard
+        if guard is not None:
+            # Screened once, before any provider: every provider would get the same text.
+            text = request_text(request.messages)
+            await self._screen(guard.screen(text, stage="input"), deadline)
         reservation = self._reserve_overall(request)
         try:
-            response = await self._route(request, candidates)
+            response = await self._route(request, candidates, deadline)
         except BaseException:
             self.overall_limit.settle(reservation, 0)  # nothing was used
             raise
         tokens = response.usage.get("prompt_tokens", 0) + response.usage.get("completion_tokens", 0)
         self.overall_limit.settle(reservation, tokens)
-        self.spending.record(spend, response.cost_usd)
+        self.spending.record(spend, response.cost_usd)  # paid for, even if blocked below
+        if guard is not None:
+            screened = guard.screen(response.content, stage="output", provider=response.provider)
+            await self._screen(screened, deadline)
         return response
 
-    async def _route(self, request: LLMRequest, candidates: list[Provider]) -> LLMResponse:
-        deadline = Deadline(self.request_deadline)
+    async def _screen(self, check: Awaitable[None], deadline: Deadline) -> None:
+        """A content check, within the request deadline like everything else of the call."""
+        cut = asyncio.timeout(max(0.0, deadline.remaining()))
+        try:
+            async with cut:
+                await check
+        except TimeoutError:
+            if not cut.expired():
+                raise
+            raise DeadlineExceededError("content_safety", deadline.seconds) from None
+
+    async def _route(
+        self, request: LLMRequest, candidates: list[Provider], deadline: Deadline
+    ) -> LLMResponse:
         failures: list[LLMError] = []
         attempts = 0
         for index, provider in enumerate(candidates):
@@ -220,6 +247,8 @@ class LLMRouter:
 
     async def close(self) -> None:
         await asyncio.gather(*(client.aclose() for client in self._clients.values()))
+        if self.content_guard is not None:
+            await self.content_guard.aclose()
 
     async def __aenter__(self) -> LLMRouter:
         return self

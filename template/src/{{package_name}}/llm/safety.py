@@ -131,7 +131,10 @@ class ContentBlockedError(LLMError):
 
 
 class ContentCheckFailedError(ContentBlockedError):
-    """The text could not be checked and `on_error: block` refuses unchecked text."""
+    """The text could not be checked and `on_error: block` refuses unchecked text.
+
+    Retryable when the checker was unavailable (timeouts, 429, 5xx), so the engine tries
+    the step again later; never when it refused our request or key."""
 
     fix = (
         f"Fix the checker (see the message), or set {CONFIG_KEY}.on_error: allow to let "
@@ -153,6 +156,11 @@ class ContentCheckFailedError(ContentBlockedError):
             f"the {stage} could not be checked and on_error is block: {reason}. To let "
             f"unchecked text through instead, set {CONFIG_KEY}.on_error: allow",
             provider=provider,
+        )
+        # An outage may pass, so the engine may retry the step later; a refused key or
+        # endpoint (or a crashing checker) fails the same way every time.
+        self.retryable = isinstance(cause, ContentSafetyUnavailableError) and (
+            cause.status_code not in {400, 401, 403, 404}
         )
 
 
