@@ -9,8 +9,12 @@ so `restack g kong-config` derives the gateway's declarative config (decK's form
 which Kong also reads itself in DB-less mode) from the router's, and `compare()` lets
 `restack doctor --check-llm` name every difference.
 
-What goes into the file, and the Kong facts it relies on (checked against Kong Gateway
-3.9.3's plugin schemas, the last open-source release, and Kong's documentation):
+What goes into the file, and the Kong facts it relies on. The open-source parts
+(ai-proxy, rate-limiting, prometheus, key-auth, the env vault, the declarative format)
+were checked against the source of Kong Gateway 3.9.3, the last open-source release;
+the Enterprise plugins (ai-rate-limiting-advanced, ai-azure-content-safety) against the
+plugin schemas and guides Kong publishes. No real Kong runs in the tests: they use a
+loopback server that answers as Kong does (`testing.FakeLLMServer("kong", routes=...)`).
 
 - one service and one route per enabled provider (the mock stays in the router), the
   route's path being the provider's `kong_route`;
