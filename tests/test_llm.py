@@ -34,6 +34,8 @@ def test_llm_off_renders_none_of_it(template_repo: TemplateRepo, tmp_path: Path)
     refused = restack(project, "doctor", "--check-llm")
     assert refused.returncode == 2
     assert "No such option" in refused.stderr
+    kong = restack(project, "g", "kong-config")
+    assert kong.returncode == 2 and "needs the LLM router" in kong.stderr
     compose = yaml.safe_load(files["docker-compose.yml"])
     assert "kong" not in compose["services"]
     assert "KONG_GATEWAY_URL" not in compose["services"]["service"]["environment"]
