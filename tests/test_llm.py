@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .helpers import TemplateRepo, check_project, files_of, render, restack, varying_tests
 
@@ -33,6 +34,11 @@ def test_llm_off_renders_none_of_it(template_repo: TemplateRepo, tmp_path: Path)
     refused = restack(project, "doctor", "--check-llm")
     assert refused.returncode == 2
     assert "No such option" in refused.stderr
+    kong = restack(project, "g", "kong-config")
+    assert kong.returncode == 2 and "needs the LLM router" in kong.stderr
+    compose = yaml.safe_load(files["docker-compose.yml"])
+    assert "kong" not in compose["services"]
+    assert "KONG_GATEWAY_URL" not in compose["services"]["service"]["environment"]
 
 
 def test_llm_on_by_default_with_offline_config(template_repo: TemplateRepo, tmp_path: Path) -> None:
@@ -59,6 +65,7 @@ def test_llm_on_by_default_with_offline_config(template_repo: TemplateRepo, tmp_
     assert (project / "config" / "llm_router.yaml").read_text(encoding="utf-8") == files[
         "config/llm_router.yaml"
     ]
+    assert not (project / "deploy" / "kong").exists()  # checked with it, so not written
 
     # The generator's offline starter is exactly what a new project gets.
     (project / "config" / "llm_router.yaml").unlink()
@@ -67,6 +74,27 @@ def test_llm_on_by_default_with_offline_config(template_repo: TemplateRepo, tmp_
     assert (project / "config" / "llm_router.yaml").read_text(encoding="utf-8") == files[
         "config/llm_router.yaml"
     ]
+
+    # Kong runs under its own compose profile, from the file `restack g kong-config` writes.
+    text = files["docker-compose.yml"]
+    services = yaml.safe_load(text)["services"]
+    kong = services["kong"]
+    assert kong["profiles"] == ["kong"]
+    assert kong["environment"]["KONG_DATABASE"] == "off"
+    (volume,) = kong["volumes"]
+    assert volume["source"] == "./deploy/kong/kong.yaml" and volume["read_only"] is True
+    assert kong["environment"]["KONG_DECLARATIVE_CONFIG"] == volume["target"]
+    assert all(p.startswith("${RESTACK_BIND_ADDRESS:-127.0.0.1}:") for p in kong["ports"])
+    assert services["service"]["environment"]["KONG_GATEWAY_URL"] == "http://kong:8000"
+    assert "profiles" not in services["service"]  # `docker compose up` works without Kong
+    # Inserted before the file's last block, so edits users make at the end still merge.
+    assert text.index("\n  kong:\n") < text.index("# jaeger:")
+    written = restack(project, "g", "kong-config")
+    assert written.returncode == 0, written.stderr
+    assert "backend: direct" in written.stdout  # written, with a note that it is unused
+    document = yaml.safe_load((project / "deploy" / "kong" / "kong.yaml").read_text("utf-8"))
+    assert document["services"] == []  # only the offline mock is on
+    assert {"name": "prometheus", "config": {"ai_metrics": True}} in document["plugins"]
 
 
 def test_doctor_check_llm_reports_missing_keys(

@@ -57,7 +57,9 @@ class OptionalComponent:
 
 
 OPTIONAL = (
-    OptionalComponent("llm", "with_llm", "llm", "the LLM router", ("g llm-config", "test:llm")),
+    OptionalComponent(
+        "llm", "with_llm", "llm", "the LLM router", ("g llm-config", "g kong-config", "test:llm")
+    ),
     OptionalComponent(
         "tools", "with_tools", "mcp", "tool servers", ("g tool-server", "test:tools")
     ),

@@ -1,6 +1,7 @@
 # Framework code, maintained by restack-template: `restack upgrade` brings in new
 # versions and keeps your edits through a three-way merge.
-"""LLM commands: `restack g llm-config`, `restack test:llm [--dry-run]`, doctor's LLM checks."""
+"""LLM commands: `restack g llm-config`, `restack g kong-config`, `restack test:llm
+[--dry-run]`, doctor's LLM checks."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import typer
+import yaml
 from rich.markup import escape
 from rich.table import Table
 
@@ -18,8 +20,16 @@ from ..cli.checks import Check
 from ..cli.components import Component
 from ..cli.console import console, fail
 from ..common.settings import load_env, project_root
-from .config import RouterConfig, default_config_path, load_config
+from .config import RouterConfig, default_config_path, load_config, parse_config
 from .errors import ConfigError, LLMError
+from .kong import (
+    KONG_FILE,
+    compare,
+    kong_yaml,
+    route_missing,
+    route_path,
+    routed_providers,
+)
 from .models import LLMRequest, estimate_prompt_tokens
 from .pricing import cost_usd, price_for
 from .starter import starter_config
@@ -37,7 +47,11 @@ def mask(secret: str) -> str:
 
 
 def llm_config(
-    kong: bool = typer.Option(False, "--kong", help="Route every call through Kong AI Gateway"),
+    kong: bool = typer.Option(
+        False,
+        "--kong",
+        help="Route every call through Kong AI Gateway; also writes deploy/kong/kong.yaml",
+    ),
     direct: bool = typer.Option(False, "--direct", help="Call the providers directly (default)"),
     mock: bool = typer.Option(
         True,
@@ -49,13 +63,18 @@ def llm_config(
     skip: Skip = False,
     pretend: Pretend = False,
 ) -> None:
-    """Write config/llm_router.yaml (an existing different one is kept unless --force)."""
+    """Write config/llm_router.yaml, and with --kong deploy/kong/kong.yaml to match (an
+    existing different file is kept unless --force)."""
     options = write_options(force, skip, pretend)
     if kong and direct:
         fail("Choose one of --kong and --direct.", code=2)
     root = project_root()
     text = starter_config("kong" if kong else "direct", mock=mock)
-    decided = carry_out(root, [change(root, "config/llm_router.yaml", text)], options)
+    changes = [change(root, "config/llm_router.yaml", text)]
+    if kong:
+        starter = parse_config(yaml.safe_load(text), require_env=False)
+        changes.append(change(root, KONG_FILE, kong_yaml(starter)))
+    decided = carry_out(root, changes, options)
     unchanged = summary(decided, options)
     if unchanged:
         console.print(unchanged)
@@ -65,10 +84,55 @@ def llm_config(
         console.print(
             "The offline mock provider answers; when you are ready, enable a real provider "
             "in the file, set its key in .env and check with `restack doctor --check-llm`."
+            + (" Then `restack g kong-config --force` gives Kong its route." if kong else "")
         )
         return
-    keys = "KONG_GATEWAY_URL" if kong else "OPENAI_API_KEY and ANTHROPIC_API_KEY"
-    console.print(f"Set {keys} in .env, then check with `restack doctor --check-llm`.")
+    if kong:
+        console.print(
+            "Set OPENAI_API_KEY and ANTHROPIC_API_KEY in .env (Kong reads them), start Kong "
+            "with `docker compose --profile kong up -d`, then check with "
+            "`restack doctor --check-llm`."
+        )
+        return
+    console.print(
+        "Set OPENAI_API_KEY and ANTHROPIC_API_KEY in .env, then check with "
+        "`restack doctor --check-llm`."
+    )
+
+
+def kong_config(force: Force = False, skip: Skip = False, pretend: Pretend = False) -> None:
+    """Write deploy/kong/kong.yaml (Kong's routes, plugins and limits) from
+    config/llm_router.yaml; run it again after changing the router's providers."""
+    options = write_options(force, skip, pretend)
+    root = project_root()
+    path = default_config_path()
+    try:
+        config = load_config(path, require_env=False)
+        text = kong_yaml(config, source=_shown(path, root))
+    except ConfigError as error:
+        fail("; ".join(str(error).splitlines()), fix=error.fix or _config_fix(path), code=2)
+    decided = carry_out(root, [change(root, KONG_FILE, text)], options)
+    unchanged = summary(decided, options)
+    if unchanged:
+        console.print(unchanged)
+    if config.llm.router.backend != "kong":
+        console.print(
+            f"Note: {path.name} says backend: {config.llm.router.backend}, so the router "
+            "does not use Kong until you set backend: kong (and url) there."
+        )
+    elif not unchanged and not options.pretend:
+        console.print(
+            "Kong reads the file when it starts: `docker compose --profile kong restart kong`, "
+            "then `restack doctor --check-llm`."
+        )
+
+
+def _shown(path: Path, root: Path) -> str:
+    """`path` relative to the project when it is inside it (for messages and comments)."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def test_llm(
@@ -156,7 +220,13 @@ def llm_checks() -> Iterable[Check]:
                 )
             elif entry.key:
                 yield Check("LLM", f"{entry.name} key", "ok", f"{variables[0]}={mask(entry.key)}")
-    yield from _reachability(config)
+    if config.llm.router.backend == "kong":
+        yield from _kong_file_checks(config)
+    reachability = list(_reachability(config))
+    yield from reachability
+    if config.llm.router.backend == "kong" and all(c.status == "ok" for c in reachability):
+        yield from _kong_route_checks(config)
+    yield from _feature_checks(config)
 
 
 def _config_fix(path: Path) -> str:
@@ -201,6 +271,163 @@ def _reachability(config: RouterConfig) -> Iterable[Check]:
             )
 
 
+def _kong_file_checks(config: RouterConfig) -> Iterable[Check]:
+    """deploy/kong/kong.yaml exists and says what config/llm_router.yaml says."""
+    target = project_root() / KONG_FILE
+    regenerate = f"`restack g kong-config` writes {KONG_FILE} from config/llm_router.yaml."
+    if not target.is_file():
+        yield Check(
+            "LLM",
+            "kong.yaml",
+            "warn",
+            f"{KONG_FILE} not found (Kong's routes for config/llm_router.yaml)",
+            f"{regenerate} Ignore this if your Kong is configured elsewhere (docs/kong.md).",
+        )
+        return
+    try:
+        document = yaml.safe_load(target.read_text(encoding="utf-8"))
+        problems = compare(config, document)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        reason = type(error).__name__
+        yield Check(
+            "LLM",
+            "kong.yaml",
+            "warn",
+            f"{KONG_FILE} cannot be read ({reason})",
+            f"{regenerate} (--force replaces it).",
+        )
+        return
+    except ConfigError as error:
+        yield Check("LLM", "kong.yaml", "warn", str(error), error.fix)
+        return
+    if not problems:
+        yield Check("LLM", "kong.yaml", "ok", f"{KONG_FILE} agrees with config/llm_router.yaml")
+    for problem in problems:
+        detail, _, fix = problem.partition(" Fix: ")
+        yield Check("LLM", "kong.yaml", "warn", detail, fix)
+
+
+def _kong_route_checks(config: RouterConfig) -> Iterable[Check]:
+    """POST `{}` to every provider's route: Kong answers 404 "no Route matched" when the
+    route is missing; any other answer means it exists (ai-proxy refuses the empty body
+    with a 400 of its own, so nothing reaches the provider)."""
+    import httpx
+
+    router = config.llm.router
+    base = str(router.url).rstrip("/")
+    headers = {router.api_key_header: router.key} if router.key else {}
+    paths = list(dict.fromkeys(route_path(p) for p in routed_providers(config)))
+
+    async def probe_all() -> list[tuple[str, int | str, str]]:
+        answers: list[tuple[str, int | str, str]] = []
+        async with httpx.AsyncClient(timeout=5) as client:
+            for path in paths:
+                try:
+                    response = await client.post(base + path, json={}, headers=headers)
+                except httpx.HTTPError as error:
+                    answers.append((path, type(error).__name__, ""))
+                else:
+                    answers.append((path, response.status_code, response.text[:300]))
+        return answers
+
+    redact = config.redactor()
+    for path, status, body in asyncio.run(probe_all()):
+        name = f"kong route {path}"
+        if isinstance(status, str):
+            yield Check("LLM", name, "fail", f"no answer ({status})", "Check that Kong is up.")
+        elif route_missing(status, body):
+            yield Check(
+                "LLM",
+                name,
+                "fail",
+                f"Kong has no route at {path} (404 no Route matched)",
+                f"Load {KONG_FILE} into Kong: `docker compose --profile kong restart kong` "
+                "(after `restack g kong-config` if the file lacks it).",
+            )
+        elif status in (401, 403):
+            refused = "refused the key in KONG_API_KEY" if router.key else "asks for a key"
+            yield Check(
+                "LLM",
+                name,
+                "warn",
+                f"route exists, but Kong {refused} (HTTP {status})",
+                "Set KONG_API_KEY to a key of a Kong consumer (docs/kong.md).",
+            )
+        else:
+            yield Check("LLM", name, "ok", f"route exists (HTTP {status}: {redact(body[:80])})")
+
+
+def _feature_checks(config: RouterConfig) -> Iterable[Check]:
+    """One line per enabled feature: who enforces it, the router or a Kong plugin."""
+    router = config.llm.router
+    features = router.features
+    per_worker = "router (per worker process)"
+    limits = features.ai_rate_limiting
+    if limits.enabled:
+        budgets = [
+            (
+                "token_limit",
+                limits.token_limit,
+                router.local_token_limit,
+                "ai-rate-limiting-advanced",
+            ),
+            ("request_limit", limits.request_limit, router.local_request_limit, "rate-limiting"),
+        ]
+        for key, value, local, plugin in budgets:
+            if value is None:
+                continue
+            what = f"{key} {value} per {limits.window}"
+            if local:
+                yield Check(
+                    "LLM",
+                    f"rate limit: {key}",
+                    "warn",
+                    f"{what}: enforced by the {per_worker}; N workers allow N times as much",
+                    _kong_for(key),
+                )
+            elif limits.enforcement == "log":
+                yield Check(
+                    "LLM",
+                    f"rate limit: {key}",
+                    "warn",
+                    f"{what}: enforcement log, but with Kong neither the router nor Kong "
+                    "counts it (Kong's plugins can only refuse)",
+                    "Use enforcement: block to let Kong's plugin refuse calls over the limit.",
+                )
+            else:
+                yield Check("LLM", f"rate limit: {key}", "ok", f"{what}: Kong plugin {plugin}")
+    cost = features.cost_tracking
+    if cost.enabled:
+        who = per_worker + " to " + ", ".join(cost.export_to)
+        if router.backend == "kong":
+            who += "; Kong plugin prometheus (ai_metrics) for the gateway's view"
+        yield Check("LLM", "cost tracking", "ok", who)
+    safety = features.content_safety
+    if safety.enabled:
+        if router.local_content_safety:
+            yield Check("LLM", "content safety", "ok", f"{per_worker}, provider {safety.provider}")
+        elif safety.provider == "azure":
+            yield Check("LLM", "content safety", "ok", "Kong plugin ai-azure-content-safety")
+        else:
+            yield Check(
+                "LLM",
+                "content safety",
+                "warn",
+                "provider local with Kong Enterprise: the router leaves the checks to Kong, "
+                "and no Kong plugin applies the router's rules",
+                "Use provider: azure (Kong's ai-azure-content-safety), or kong_edition: oss.",
+            )
+
+
+def _kong_for(key: str) -> str:
+    if key == "request_limit":
+        return "With several workers, let Kong count: backend: kong (its rate-limiting plugin)."
+    return (
+        "With several workers, let Kong count: backend: kong with kong_edition: enterprise "
+        "(ai-rate-limiting-advanced)."
+    )
+
+
 def preflight() -> None:
     """Every LLM call reads config/llm_router.yaml: refuse to start a service that cannot."""
     load_env()
@@ -216,6 +443,7 @@ def preflight() -> None:
 def register(app: typer.Typer, generators: typer.Typer) -> None:
     app.command("test:llm")(test_llm)
     generators.command("llm-config")(llm_config)
+    generators.command("kong-config")(kong_config)
 
 
 COMPONENT = Component(

@@ -13,6 +13,10 @@ body (500/502/503/529, 429 with Retry-After), a hang past the client's timeout,
 malformed JSON, a 200 with an error body, a content-filter/refusal answer, a body
 with missing fields, and any 200 body you give (`Fault.body`, `odd_bodies(wire)`).
 A wrong key gets a 401 whose message echoes the key it was sent, as some servers do.
+`FakeLLMServer("kong", routes={"/openai/chat": "openai/gpt-4o-mini"})` also routes like
+Kong: a path no route matches gets Kong's 404 `no Route matched with those values`, a
+body without messages gets ai-proxy's own 400, and `X-Kong-LLM-Model` names the route's
+provider/model.
 `FaultMix` draws a random fault per request, for chaos tests; `serve_in_thread` runs a
 server for synchronous callers (CLI tests). Also runnable as a process, for
 benchmarks or manual tests: `python -m` on this module with `--wire openai --port 8099`.
@@ -245,12 +249,15 @@ class FakeLLMServer:
         port: int = 0,
         api_key: str | None = None,
         kong_model: str = "openai/gpt-4o-mini",
+        routes: dict[str, str] | None = None,
     ) -> None:
         self.wire = wire
         self.host = host
         self.port = port
         self.api_key = api_key
         self.kong_model = kong_model
+        # Kong's routes (path -> "provider/model"); None answers on every path.
+        self.routes = routes
         self.requests: list[RecordedRequest] = []
         self.arrived = 0
         self._faults: deque[Fault] = deque()
@@ -366,9 +373,26 @@ class FakeLLMServer:
             self._handlers.discard(task)
             writer.close()
 
+    def _kong_route(self, path: str) -> str | None:
+        """The route a path matches, as Kong matches paths (longest prefix first)."""
+        assert self.routes is not None
+        path = path.partition("?")[0]
+        matching = [route for route in self.routes if path.startswith(route)]
+        return max(matching, key=len) if matching else None
+
     async def _answer(
         self, path: str, headers: dict[str, str], body: Any
     ) -> tuple[int, dict[str, str], bytes]:
+        served = self.kong_model
+        if self.wire == "kong" and self.routes is not None:
+            route = self._kong_route(path)
+            if route is None:
+                return _kong_message(404, "no Route matched with those values")
+            served = self.routes[route]
+            if not isinstance(body, dict) or not body.get("messages"):
+                # ai-proxy refuses it before anything goes upstream.
+                message = "request body doesn't contain valid prompts"
+                return 400, {}, json.dumps({"error": {"message": message}}).encode()
         if self._faults:
             fault: Fault | None = self._faults.popleft()
         else:
@@ -399,7 +423,7 @@ class FakeLLMServer:
         refusal = fault is not None and fault.kind == "refusal"
         if self.wire == "anthropic":
             return 200, {}, json.dumps(self._anthropic(body, refusal)).encode()
-        extra = {"x-kong-llm-model": self.kong_model} if self.wire == "kong" else {}
+        extra = {"x-kong-llm-model": served} if self.wire == "kong" else {}
         return 200, extra, json.dumps(self._openai(body, refusal)).encode()
 
     def _refused_parameter(self, body: dict[str, Any]) -> str | None:
@@ -534,6 +558,12 @@ class FakeLLMServer:
             "stop_sequence": None,
             "usage": {"input_tokens": prompt, "output_tokens": estimate_tokens(text or "x")},
         }
+
+
+def _kong_message(status: int, message: str) -> tuple[int, dict[str, str], bytes]:
+    """An error Kong itself answers (not a plugin's): a message and a request id."""
+    body = {"message": message, "request_id": f"{random.getrandbits(128):032x}"}
+    return status, {}, json.dumps(body).encode()
 
 
 @contextlib.contextmanager
