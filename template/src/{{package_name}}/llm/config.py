@@ -238,7 +238,10 @@ class RouterSettings(_Strict):
 
     @property
     def local_content_safety(self) -> bool:
-        """Whether the router runs the content checks (else Kong's plugin does)."""
+        """Whether the router runs the content checks (else Kong's plugin does). Local
+        rules always run in the router: no Kong plugin knows them."""
+        if self.features.content_safety.provider == "local":
+            return True
         return self.backend == "direct" or self.kong_edition == "oss"
 
     @model_validator(mode="after")

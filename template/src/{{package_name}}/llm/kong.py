@@ -312,12 +312,13 @@ def kong_notes(config: RouterConfig) -> list[str]:
             )
     safety = router.features.content_safety
     if safety.enabled and router.local_content_safety:
-        notes.append("content_safety runs in the router (Kong OSS has no plugin for it).")
-    elif safety.enabled and safety.provider == "local":
         notes.append(
-            "content_safety.provider local runs nowhere with Kong Enterprise: no Kong "
-            "plugin applies the router's rules. Use provider: azure (ai-azure-content-safety) "
-            "or kong_edition: oss (the router checks)."
+            f"content_safety (provider {safety.provider}) runs in the router: "
+            + (
+                "no Kong plugin applies its local rules."
+                if safety.provider == "local"
+                else "Kong OSS has no plugin for it."
+            )
         )
     elif safety.enabled and "output" in safety.check:
         notes.append("ai-azure-content-safety checks answers (guarding_mode) from Kong 3.12.")
