@@ -10,19 +10,25 @@ from typing import Any
 import httpx
 
 from ..config import ProviderConfig, RouterSettings
-from ..errors import LLMErrorType
+from ..errors import LLMError, LLMErrorType
 from ..models import FinishReason, LLMRequest, LLMResponse, ToolCall, usage
 from ..redaction import NO_SECRETS, Redactor
+from ..safety import ContentBlockedError
 from .base import (
     HTTPProvider,
     MalformedBodyError,
     as_dict,
     as_list,
     as_text,
+    error_message,
     error_text,
     token_count,
     tool_arguments,
 )
+
+# How Kong's content-safety plugins (ai-azure-content-safety, ai-prompt-guard's
+# relatives) word a refusal; the exact text varies by plugin and version.
+_SAFETY_REFUSAL = re.compile(r"content[ -]?safety|guardrail|prompt guard", re.IGNORECASE)
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -159,6 +165,18 @@ class KongProvider(OpenAIProvider):
         if self.router.key:
             headers[self.router.api_key_header] = self.router.key
         return headers
+
+    def http_error(self, response: httpx.Response) -> LLMError:
+        error = super().http_error(response)
+        if response.status_code == 400 and _SAFETY_REFUSAL.search(error.message):
+            # Kong's content-safety plugins refuse with a 400 naming the check. Every
+            # route meets the same plugin, so no other provider is tried.
+            return ContentBlockedError(
+                "input",
+                f"Kong's content-safety plugin refused the request ({error_message(response)})",
+                provider=self.name,
+            )
+        return error
 
     def parse(self, data: dict[str, Any], response: httpx.Response) -> LLMResponse:
         result = super().parse(data, response)
