@@ -1,5 +1,6 @@
-"""Generators in a project made from a remote template: they render from a local mirror,
-so they keep working offline, and the answers files keep the remote's URL."""
+"""Generators and `restack upgrade` in a project made from a remote template: they render
+from a local mirror, so they keep working offline, and the answers files keep the
+remote's URL."""
 
 from __future__ import annotations
 
@@ -35,6 +36,16 @@ def test_generators_render_from_a_mirror_of_a_remote_template(
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", "Generate project")
 
+    # A newer release, on the remote before the mirror is made (so the mirror has it).
+    release = _next_patch(template_repo.tag)
+    work = tmp_path / "release"
+    git(tmp_path, "clone", "--quiet", str(remote), str(work))
+    index = work / "template/docs/index.md"
+    index.write_text(index.read_text(encoding="utf-8") + f"\n{RELEASE_NOTE}\n", "utf-8")
+    git(work, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "Patch")
+    git(work, "tag", release)
+    git(work, "push", "--quiet", "origin", release)
+
     first = restack(project, "g", "function", "send_report")
     assert_ok(first, "restack g function (clones the mirror)")
     (mirror,) = cache.iterdir()
@@ -61,3 +72,24 @@ def test_generators_render_from_a_mirror_of_a_remote_template(
     assert fix.startswith("fix: Check the network")
     assert files_of(project) == before
     assert [path.name for path in cache.iterdir()] == [mirror.name]  # no half clone left
+
+    # An upgrade with the remote still out of reach: the new release comes from the
+    # mirror, the old one (for the three-way merge) too, and the URL stays recorded.
+    monkeypatch.delenv("RESTACK_TEMPLATE_REF")
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "-m", "Generated components")
+    upgraded = restack(project, "upgrade")
+    assert_ok(upgraded, "restack upgrade with the remote unreachable")
+    assert answers(project)["_commit"] == release
+    assert answers(project)["_src_path"] == url
+    assert answers(project, ".copier/agent-planner.yml")["_commit"] == release
+    assert RELEASE_NOTE in (project / "docs/index.md").read_text(encoding="utf-8")
+    assert git(project, "status", "--porcelain") == ""
+
+
+RELEASE_NOTE = "A line only the patch release has."
+
+
+def _next_patch(tag: str) -> str:
+    major, minor, patch = tag.removeprefix("v").split(".")[:3]
+    return f"v{major}.{minor}.{int(patch) + 1}"

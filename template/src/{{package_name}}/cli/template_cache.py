@@ -8,16 +8,22 @@ all without a network. Generators render from a bare mirror kept under
 `~/.cache/restack/templates/` instead, fetched only when it lacks the commit the project
 is on. The answers files keep the original URL, so the project stays portable.
 `RESTACK_TEMPLATE_CACHE` moves the cache; a template on a local path is used as it is.
+
+`restack upgrade` needs the old release as well as the new one, and Copier clones both
+from the recorded URL. `redirected_to_mirror` refreshes the mirror (keeping the cached
+copy when offline) and has git itself read that URL from the mirror while Copier runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from .template import TemplateError
@@ -113,3 +119,55 @@ def _git(arguments: list[str], cwd: Path | None, src_path: str) -> None:
             fix="Check the network and your access to the repository, or point "
             "RESTACK_TEMPLATE_SRC at a local copy of the template.",
         )
+
+
+@contextlib.contextmanager
+def redirected_to_mirror(src_path: str) -> Iterator[Path | None]:
+    """While inside, git clones of a remote `src_path` come from its mirror; yields the
+    mirror (None for a local template). The mirror is fetched first; when that fails
+    (offline) an existing mirror is used as it is, and only a missing one is an error."""
+    if not is_remote(src_path):
+        yield None
+        return
+    mirror = mirror_path(src_path)
+    if not mirror.is_dir():
+        _clone(src_path, mirror)
+    else:
+        with contextlib.suppress(TemplateError):
+            _git(["fetch", "--quiet", "--prune", "--tags", "origin"], mirror, src_path)
+    with _git_environment(_insteadof(src_path, mirror)):
+        yield mirror
+
+
+def _insteadof(src_path: str, mirror: Path) -> dict[str, str]:
+    """git configuration, as environment variables, rewriting the source's URLs to the
+    mirror. With and without `.git`: git picks the longest matching prefix, so each
+    spelling maps onto the mirror exactly."""
+    url = clone_url(src_path).rstrip("/")
+    spellings = [url.removesuffix(".git"), url.removesuffix(".git") + ".git"]
+    first = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
+    variables: dict[str, str] = {}
+    for offset, spelling in enumerate(spellings):
+        variables[f"GIT_CONFIG_KEY_{first + offset}"] = f"url.{mirror}.insteadOf"
+        variables[f"GIT_CONFIG_VALUE_{first + offset}"] = spelling
+    variables["GIT_CONFIG_COUNT"] = str(first + len(spellings))
+    return variables
+
+
+@contextlib.contextmanager
+def _git_environment(variables: dict[str, str]) -> Iterator[None]:
+    """Set `variables` for subprocesses, Copier's included: it runs git through plumbum,
+    whose environment is copied from os.environ at import."""
+    from plumbum import local
+
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        with local.env(**variables):
+            yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -39,6 +39,7 @@ from .template import (
     read_answers,
     template_source,
 )
+from .template_cache import redirected_to_mirror
 
 
 @dataclass(frozen=True)
@@ -503,7 +504,21 @@ def upgrade(
             fix="Commit or stash your changes (`git status` lists them), then run "
             "`restack upgrade` again.",
         )
-    target = vcs_ref or latest_release(source.src_path)
+    with redirected_to_mirror(source.src_path) as mirror:
+        # Tags are listed from the mirror too: `git ls-remote` would need the network.
+        target = vcs_ref or latest_release(str(mirror) if mirror else source.src_path)
+        _upgrade_to(source, target, enable, components, dry_run=dry_run)
+
+
+def _upgrade_to(
+    source: TemplateSource,
+    target: str | None,
+    enable: list[OptionalComponent],
+    components: bool,
+    *,
+    dry_run: bool,
+) -> None:
+    root = source.root
     if target is None:
         fail(
             f"The template at {source.src_path} has no release tags (vX.Y.Z) to upgrade to.",
