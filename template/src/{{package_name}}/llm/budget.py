@@ -63,10 +63,7 @@ class SpendTracker:
         self._day = today()
         self._day_spent = 0.0
         self._runs: OrderedDict[str, float] = OrderedDict()
-
-    @property
-    def active(self) -> bool:
-        return self.budget.per_run_usd is not None or self.budget.per_day_usd is not None
+        self.active = budget.per_run_usd is not None or budget.per_day_usd is not None
 
     def day_spent(self) -> float:
         self._roll_day()
@@ -78,6 +75,8 @@ class SpendTracker:
 
     def check(self, spend: Spend) -> None:
         """Raise BudgetExceededError if the run or the day has no budget left."""
+        if not self.active:
+            return
         per_run, per_day = self.budget.per_run_usd, self.budget.per_day_usd
         if per_run is not None:
             spent = self.run_spent(spend)
@@ -95,6 +94,8 @@ class SpendTracker:
                 )
 
     def record(self, spend: Spend, cost_usd: float) -> None:
+        if not self.active:
+            return  # nothing to enforce: keep no tally
         self._roll_day()
         self._day_spent += cost_usd
         if spend.run_id:

@@ -46,6 +46,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 log = structlog.get_logger("llm_router")
 
+_UNLIMITED = Reservation(0, 0)  # what an inactive limiter hands out
+
 
 class Deadline:
     """The time left for one `chat()` call, shared by every retry and provider."""
@@ -281,7 +283,9 @@ class LLMRouter:
     def _reserve_overall(self, request: LLMRequest) -> Reservation:
         """Count the call against features.ai_rate_limiting, or refuse it (enforcement: block)."""
         limiter = self.overall_limit
-        estimated = estimate_prompt_tokens(request) if limiter.active else 0
+        if not limiter.active:
+            return _UNLIMITED
+        estimated = estimate_prompt_tokens(request)
         reservation, wait = limiter.try_acquire(estimated)
         if reservation is not None:
             return reservation
