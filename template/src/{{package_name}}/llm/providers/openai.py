@@ -13,7 +13,6 @@ from ..config import ProviderConfig, RouterSettings
 from ..errors import LLMError, LLMErrorType
 from ..models import FinishReason, LLMRequest, LLMResponse, ToolCall, usage
 from ..redaction import NO_SECRETS, Redactor
-from ..safety import ContentBlockedError
 from .base import (
     HTTPProvider,
     MalformedBodyError,
@@ -170,7 +169,11 @@ class KongProvider(OpenAIProvider):
         error = super().http_error(response)
         if response.status_code == 400 and _SAFETY_REFUSAL.search(error.message):
             # Kong's content-safety plugins refuse with a 400 naming the check. Every
-            # route meets the same plugin, so no other provider is tried.
+            # route meets the same plugin, so no other provider is tried. Imported here:
+            # safety registers Prometheus metrics, and the providers (with the fake
+            # servers of llm/testing.py) must import without touching the registry.
+            from ..safety import ContentBlockedError
+
             return ContentBlockedError(
                 "input",
                 f"Kong's content-safety plugin refused the request ({error_message(response)})",
