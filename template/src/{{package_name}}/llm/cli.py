@@ -262,13 +262,13 @@ def _reachability(config: RouterConfig) -> Iterable[Check]:
         if problem is None:
             yield Check("LLM", name, "ok", shown)
         else:
-            yield Check(
-                "LLM",
-                name,
-                "fail",
-                f"{shown} not reachable ({problem})",
-                "Check base_url/url in config/llm_router.yaml, the network, or start the server.",
+            fix = (
+                "Start Kong with `docker compose --profile kong up -d`, or point "
+                "KONG_GATEWAY_URL (router.url) at your gateway (docs/kong.md)."
+                if router.backend == "kong"
+                else "Check base_url in config/llm_router.yaml, the network, or start the server."
             )
+            yield Check("LLM", name, "fail", f"{shown} not reachable ({problem})", fix)
 
 
 def _kong_file_checks(config: RouterConfig) -> Iterable[Check]:
@@ -401,6 +401,11 @@ def _feature_checks(config: RouterConfig) -> Iterable[Check]:
         who = per_worker + " to " + ", ".join(cost.export_to)
         if router.backend == "kong":
             who += "; Kong plugin prometheus (ai_metrics) for the gateway's view"
+        budget = cost.budget
+        if budget.per_run_usd is not None:
+            who += f"; budget ${budget.per_run_usd:g} per run"
+        if budget.per_day_usd is not None:
+            who += f"; budget ${budget.per_day_usd:g} per UTC day (per worker process)"
         yield Check("LLM", "cost tracking", "ok", who)
     safety = features.content_safety
     if safety.enabled:
