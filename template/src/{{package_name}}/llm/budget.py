@@ -64,6 +64,9 @@ class SpendTracker:
         self._day_spent = 0.0
         self._runs: OrderedDict[str, float] = OrderedDict()
         self.active = budget.per_run_usd is not None or budget.per_day_usd is not None
+        for scope, limit in (("run", budget.per_run_usd), ("day", budget.per_day_usd)):
+            if limit is not None:  # series at zero, so rate() and alerts see them
+                llm_budget_refusals_total.labels(scope)
 
     def day_spent(self) -> float:
         self._roll_day()

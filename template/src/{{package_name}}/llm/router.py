@@ -146,6 +146,8 @@ class LLMRouter:
         )
         if not shared.enabled:
             self.overall_limit = RateLimiter(clock=clock)
+        if self.overall_limit.active:  # series at zero, so rate() and alerts see them
+            llm_rate_limit_hits_total.labels("router", "overall")
         self._overall_enforcement = shared.enforcement
         self._overall_window = shared.window
         safety = features.content_safety
