@@ -3,7 +3,9 @@
 """Spending caps of `features.cost_tracking.budget`: per agent run and per UTC day.
 
 A call is refused before it starts once the run or the day has spent its budget; the
-call that crosses a budget completes (its cost is only known from its answer).
+call that crosses a budget completes (its cost is only known from its answer). Each call
+holds its estimated cost (prompt estimate and max_tokens at its price) until it ends, so
+calls running side by side cannot all start on the same remaining budget.
 
 The run's spending comes from two places, and the larger wins: what the agent says it
 has spent (an LLM agent sums the cost of every reply it got, and that sum is part of
@@ -42,6 +44,15 @@ class Spend:
     spent_usd: float = 0.0
 
 
+@dataclass(frozen=True)
+class Hold:
+    """A call's estimated cost, counted while it runs."""
+
+    spend: Spend
+    estimate_usd: float
+    day: date
+
+
 class BudgetExceededError(LLMError):
     """A budget of features.cost_tracking is spent: no provider is asked."""
 
@@ -76,6 +87,25 @@ class SpendTracker:
         seen = self._runs.get(spend.run_id, 0.0) if spend.run_id else 0.0
         return max(seen, spend.spent_usd)
 
+    def hold(self, spend: Spend, estimate_usd: float) -> Hold | None:
+        """Refuse the call if its run or the day has no budget left (BudgetExceededError);
+        otherwise count its estimated cost until `settle` replaces it."""
+        if not self.active:
+            return None
+        self.check(spend)
+        self._add(spend, estimate_usd)
+        return Hold(spend, estimate_usd, self._day)
+
+    def settle(self, held: Hold | None, cost_usd: float) -> None:
+        """Replace a hold's estimate with what the call cost (0 when it failed)."""
+        if held is None:
+            return
+        self._roll_day()
+        same_day = held.day == self._day
+        self._add(held.spend, cost_usd - held.estimate_usd, day=same_day)
+        if not same_day:  # the estimate counted against a day that is over
+            self._day_spent += cost_usd
+
     def check(self, spend: Spend) -> None:
         """Raise BudgetExceededError if the run or the day has no budget left."""
         if not self.active:
@@ -97,12 +127,16 @@ class SpendTracker:
                 )
 
     def record(self, spend: Spend, cost_usd: float) -> None:
-        if not self.active:
-            return  # nothing to enforce: keep no tally
-        self._roll_day()
-        self._day_spent += cost_usd
+        """Count a call's cost outright (one that held nothing)."""
+        if self.active:
+            self._roll_day()
+            self._add(spend, cost_usd)
+
+    def _add(self, spend: Spend, amount: float, *, day: bool = True) -> None:
+        if day:
+            self._day_spent = max(0.0, self._day_spent + amount)
         if spend.run_id:
-            total = self._runs.pop(spend.run_id, 0.0) + cost_usd
+            total = max(0.0, self._runs.pop(spend.run_id, 0.0) + amount)
             self._runs[spend.run_id] = total
             while len(self._runs) > MAX_TRACKED_RUNS:
                 self._runs.popitem(last=False)

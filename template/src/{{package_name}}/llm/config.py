@@ -149,7 +149,7 @@ class SafetyRule(_Strict):
     def _compiles(self) -> SafetyRule:
         try:
             re.compile(self.pattern)
-        except re.error as error:
+        except (re.error, OverflowError, RecursionError) as error:
             raise ValueError(f"pattern {self.pattern!r} is not a valid regex ({error})") from None
         return self
 
@@ -168,6 +168,12 @@ class ContentSafetyFeature(_Strict):
         description="Severities that block; the lowest listed blocks everything above it too",
     )
     log_violations: bool = True
+    screen: Literal["new_messages", "whole_conversation"] = Field(
+        default="new_messages",
+        description="What of a request is checked: the messages after the last answer "
+        "(earlier ones were checked on their turn), or all of them, for applications that "
+        "pass on a conversation their clients wrote",
+    )
     check: list[Stage] = Field(
         default_factory=lambda: list[Stage](["input", "output"]), min_length=1
     )
@@ -368,6 +374,17 @@ class LLMSettings(_Strict):
         enabled = [p for p in self.providers if p.enabled]
         if not enabled:
             raise ValueError("no provider is enabled; set `enabled: true` on at least one")
+        budget = self.router.features.cost_tracking.budget
+        if budget.per_run_usd is not None or budget.per_day_usd is not None:
+            from .pricing import price_for  # pricing builds on this module's types
+
+            unpriced = [p.name for p in enabled if price_for(p, self) is None]
+            if unpriced:
+                raise ValueError(
+                    f"a budget is set but provider '{unpriced[0]}' ({self._model_of(unpriced[0])}) "
+                    "has no price, so its calls would cost nothing; give it `price: {input: "
+                    "..., output: ...}` (USD per 1M tokens) or add its model to `llm.prices`"
+                )
         mocks = [p.name for p in enabled if p.type == "mock"]
         if mocks and len(enabled) > len(mocks):
             # A real provider's failures must never be answered by canned text.
@@ -376,6 +393,9 @@ class LLMSettings(_Strict):
                 "set `enabled: false` on the mock provider (or on the real ones for offline use)"
             )
         return self
+
+    def _model_of(self, name: str) -> str:
+        return next(p.model for p in self.providers if p.name == name)
 
     @property
     def active_providers(self) -> list[ProviderConfig]:
@@ -629,7 +649,7 @@ def _azure_from_env(settings: LLMSettings, env: Mapping[str, str]) -> tuple[LLMS
             update["endpoint"] = env[AZURE_ENDPOINT_ENV]
         else:
             unset.append(AZURE_ENDPOINT_ENV)
-    if safety.api_key is None:
+    if not safety.key:
         if env.get(AZURE_KEY_ENV):
             update["api_key"] = SecretStr(env[AZURE_KEY_ENV])
         else:

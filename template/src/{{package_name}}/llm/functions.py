@@ -38,6 +38,7 @@ from .models import FinishReason, ToolChoice
 
 DEFAULT_TEMPERATURE = 0.7
 DEFAULT_MAX_TOKENS = 4096
+MAX_RETRY_DELAY_SECONDS = 86_400.0  # a day: the longest window a rate limit has
 
 
 class LLMChatInput(BaseModel):
@@ -135,9 +136,8 @@ async def llm_chat(function_input: LLMChatInput) -> LLMChatOutput:
         if error.error_type is LLMErrorType.RATE_LIMIT and error.retry_after:
             # The limiter knows when the window frees up: retry then, not on the
             # policy's backoff.
-            raise ApplicationError(
-                str(error), next_retry_delay=timedelta(seconds=error.retry_after)
-            ) from error
+            delay = timedelta(seconds=min(error.retry_after, MAX_RETRY_DELAY_SECONDS))
+            raise ApplicationError(str(error), next_retry_delay=delay) from error
         raise
     costs: dict[str, float] = {}
     if router.tracks_cost and spend.agent:

@@ -110,13 +110,23 @@ class RateLimiter:
         return self._record(tokens, now)
 
     def settle(self, reservation: Reservation, actual: int) -> None:
-        """Replace a reservation's estimate with the tokens actually used."""
+        """Replace a reservation's estimate with the tokens actually used.
+
+        Tokens beyond the estimate are charged now, in the current bucket: a long call
+        whose own bucket has expired still counts against the window it ended in. An
+        estimate that was too high is given back only while its bucket still counts."""
         if not self.token_limit or actual == reservation.tokens:
+            return
+        now = self._clock()
+        self._expire(now)
+        extra = actual - reservation.tokens
+        if extra > 0:
+            self._current(now).tokens += extra
             return
         for bucket in self._buckets:
             if bucket.key == reservation.bucket:
-                bucket.tokens = max(0, bucket.tokens + actual - reservation.tokens)
-                return  # a bucket already expired no longer counts: nothing to correct
+                bucket.tokens = max(0, bucket.tokens + extra)
+                return
 
     # ------------------------------------------------------------------ internals
 
@@ -152,11 +162,14 @@ class RateLimiter:
             wait = self._expires_at(bucket) - now
         return wait if self._admits(requests, used, tokens) else math.inf
 
-    def _record(self, tokens: int, now: float) -> Reservation:
+    def _current(self, now: float) -> _Bucket:
         key = self._key(now)
         if not self._buckets or self._buckets[-1].key != key:
             self._buckets.append(_Bucket(key))
-        bucket = self._buckets[-1]
+        return self._buckets[-1]
+
+    def _record(self, tokens: int, now: float) -> Reservation:
+        bucket = self._current(now)
         bucket.requests += 1
         bucket.tokens += tokens
-        return Reservation(key, tokens)
+        return Reservation(bucket.key, tokens)

@@ -168,36 +168,52 @@ class LLMRouter:
         spend = spend or Spend()
         deadline = Deadline(self.request_deadline)
         candidates = self._candidates(request.model)
-        self.spending.check(spend)
+        held = self.spending.hold(spend, self._cost_estimate(request, candidates))
+        reservation = _UNLIMITED
+        cost = 0.0
         guard = self.content_guard
-        if guard is not None:
-            # Screened once, before any provider: every provider would get the same text.
-            text = request_text(request.messages)
-            await self._screen(guard.screen(text, stage="input"), deadline)
-        reservation = self._reserve_overall(request)
         try:
+            # The rate limit first: a refused call costs no content check.
+            reservation = self._reserve_overall(request)
+            if guard is not None:
+                # Screened once, before any provider: every provider would get the same text.
+                text = request_text(request.messages, whole_conversation=guard.whole_conversation)
+                await self._screen(guard.screen(text, stage="input"), deadline.remaining())
             response = await self._route(request, candidates, deadline)
+            cost = response.cost_usd
         except BaseException:
             self.overall_limit.settle(reservation, 0)  # nothing was used
             raise
+        finally:
+            self.spending.settle(held, cost)  # paid for, even if blocked below
         tokens = response.usage.get("prompt_tokens", 0) + response.usage.get("completion_tokens", 0)
         self.overall_limit.settle(reservation, tokens)
-        self.spending.record(spend, response.cost_usd)  # paid for, even if blocked below
         if guard is not None:
+            # Its own time, not the deadline's leftovers: an answer already paid for is
+            # not thrown away (and bought again on retry) for want of a few seconds.
+            seconds = max(deadline.remaining(), guard.feature.timeout)
             screened = guard.screen(response.content, stage="output", provider=response.provider)
-            await self._screen(screened, deadline)
+            await self._screen(screened, seconds)
         return response
 
-    async def _screen(self, check: Awaitable[None], deadline: Deadline) -> None:
-        """A content check, within the request deadline like everything else of the call."""
-        cut = asyncio.timeout(max(0.0, deadline.remaining()))
+    def _cost_estimate(self, request: LLMRequest, candidates: list[Provider]) -> float:
+        """The most this call may cost at the candidates' prices, for the budgets."""
+        if not self.spending.active:
+            return 0.0
+        prompt = estimate_prompt_tokens(request)
+        costs = (cost_usd(self._prices[p.name], prompt, request.max_tokens) for p in candidates)
+        return max(costs, default=0.0)
+
+    async def _screen(self, check: Awaitable[None], seconds: float) -> None:
+        """A content check, within `seconds` (what is left of the request deadline)."""
+        cut = asyncio.timeout(max(0.0, seconds))
         try:
             async with cut:
                 await check
         except TimeoutError:
             if not cut.expired():
                 raise
-            raise DeadlineExceededError("content_safety", deadline.seconds) from None
+            raise DeadlineExceededError("content_safety", self.request_deadline) from None
 
     async def _route(
         self, request: LLMRequest, candidates: list[Provider], deadline: Deadline

@@ -740,6 +740,11 @@ class ContentGuard:
         self.block_from: Severity = min(feature.block_on, key=SEVERITY_RANK.__getitem__)
         self._filters = set(feature.filters)
 
+    @property
+    def whole_conversation(self) -> bool:
+        """Whether every message of a request is checked, not only the new turn."""
+        return self.feature.screen == "whole_conversation"
+
     def screens(self, stage: Stage) -> bool:
         """Whether `screen` checks texts of this stage."""
         return self.feature.enabled and stage in self.feature.check

@@ -25,9 +25,9 @@ from .base import (
     tool_arguments,
 )
 
-# How Kong's content-safety plugins (ai-azure-content-safety, ai-prompt-guard's
-# relatives) word a refusal; the exact text varies by plugin and version.
-_SAFETY_REFUSAL = re.compile(r"content[ -]?safety|guardrail|prompt guard", re.IGNORECASE)
+# How Kong's content-safety plugin (ai-azure-content-safety) words a refusal; the exact
+# text varies by version, and a 400 without these words stays an invalid request.
+_SAFETY_REFUSAL = re.compile(r"content[ _-]?safety", re.IGNORECASE)
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -176,7 +176,8 @@ class KongProvider(OpenAIProvider):
 
             return ContentBlockedError(
                 "input",
-                f"Kong's content-safety plugin refused the request ({error_message(response)})",
+                "Kong's content-safety plugin refused the request "
+                f"({self.redact(error_message(response))})",
                 provider=self.name,
             )
         return error
