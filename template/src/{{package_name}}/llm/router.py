@@ -39,7 +39,7 @@ from .models import LLMRequest, LLMResponse, estimate_prompt_tokens
 from .pricing import cost_usd, price_for
 from .providers import Provider, build_provider
 from .ratelimit import RateLimiter, Reservation
-from .safety import ContentGuard, build_checker, request_text
+from .safety import ContentCheckFailedError, ContentGuard, build_checker, request_text
 from .tracing import traced
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -47,6 +47,7 @@ Sleep = Callable[[float], Awaitable[None]]
 log = structlog.get_logger("llm_router")
 
 _UNLIMITED = Reservation(0, 0)  # what an inactive limiter hands out
+ANSWER_CHECK_ATTEMPTS = 3
 
 
 class Deadline:
@@ -189,12 +190,27 @@ class LLMRouter:
         tokens = response.usage.get("prompt_tokens", 0) + response.usage.get("completion_tokens", 0)
         self.overall_limit.settle(reservation, tokens)
         if guard is not None:
-            # Its own time, not the deadline's leftovers: an answer already paid for is
-            # not thrown away (and bought again on retry) for want of a few seconds.
-            seconds = max(deadline.remaining(), guard.feature.timeout)
-            screened = guard.screen(response.content, stage="output", provider=response.provider)
-            await self._screen(screened, seconds)
+            # An answer already paid for is not thrown away (and bought again on retry)
+            # for want of a few seconds or one failed check.
+            await self._screen_answer(guard, response, deadline)
         return response
+
+    async def _screen_answer(
+        self, guard: ContentGuard, response: LLMResponse, deadline: Deadline
+    ) -> None:
+        """Check an answer, trying the checker again when it was only unavailable: the
+        answer is paid for, and a failed step would buy it again."""
+        for attempt in range(1, ANSWER_CHECK_ATTEMPTS + 1):
+            # Its own time, not the deadline's leftovers.
+            seconds = max(deadline.remaining(), guard.feature.timeout)
+            check = guard.screen(response.content, stage="output", provider=response.provider)
+            try:
+                await self._screen(check, seconds)
+                return
+            except ContentCheckFailedError as error:
+                if not error.retryable or attempt == ANSWER_CHECK_ATTEMPTS:
+                    raise
+            await self._sleep(self._retry.initial_seconds * attempt)
 
     def _cost_estimate(self, request: LLMRequest, candidates: list[Provider]) -> float:
         """The most this call may cost at the candidates' prices, for the budgets."""
