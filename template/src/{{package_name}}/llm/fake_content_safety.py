@@ -30,14 +30,14 @@ with Azure's error body (429 with Retry-After), a hang, malformed JSON, and any 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
+
+from .loopback import Answer, IncomingRequest, LoopbackServer
 
 ContentSafetyFaultKind = Literal["status", "hang", "malformed", "body"]
 
@@ -71,17 +71,6 @@ _MESSAGES = {
     429: ("429", "Rate limit is exceeded. Try again in 1 seconds."),
     500: ("InternalServerError", "An unexpected error occurred."),
     503: ("ServiceUnavailable", "The service is temporarily unavailable."),
-}
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
 }
 
 
@@ -198,23 +187,21 @@ class AnalyzeRequest:
     body: Any
 
 
-class FakeContentSafetyServer:
+class FakeContentSafetyServer(LoopbackServer):
     """An HTTP/1.1 server (keep-alive) speaking text:analyze; start it in a running loop.
 
     `api_key` is the key it accepts (None: any key, but the header must be there).
     """
 
+    content_type = "application/json; charset=utf-8"
+
     def __init__(
         self, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.api_key = api_key
         self.requests: list[AnalyzeRequest] = []
         self._faults: deque[ContentSafetyFault] = deque()
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.StreamWriter] = set()
-        self._handlers: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ control
 
@@ -243,86 +230,22 @@ class FakeContentSafetyServer:
     def clear_faults(self) -> None:
         self._faults.clear()
 
-    async def start(self) -> FakeContentSafetyServer:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        for writer in list(self._connections):
-            writer.close()
-        for handler in list(self._handlers):
-            handler.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._server.wait_closed(), timeout=2)
-        self._server = None
-
-    async def __aenter__(self) -> FakeContentSafetyServer:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
     # ------------------------------------------------------------------ HTTP
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._connections.add(writer)
-        task = asyncio.current_task()
-        if task is not None:
-            self._handlers.add(task)
+    async def handle(self, request: IncomingRequest) -> Answer:
         try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                method, target, _ = lines[0].split(" ", 2)
-                headers: dict[str, str] = {}
-                for line in lines[1:]:
-                    if ":" in line:
-                        name, value = line.split(":", 1)
-                        headers[name.strip().lower()] = value.strip()
-                length = int(headers.get("content-length", "0"))
-                raw = await reader.readexactly(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except (ValueError, RecursionError):
-                    body = raw
-                parts = urlsplit(target)
-                query = parse_qs(parts.query)
-                self.requests.append(AnalyzeRequest(method, parts.path, query, headers, body))
-                status, extra, payload = await self._answer(
-                    method, parts.path, query, headers, body
-                )
-                response_headers = {
-                    "content-type": "application/json; charset=utf-8",
-                    "content-length": str(len(payload)),
-                    "apim-request-id": f"fake-{self.request_count}",
-                    **extra,
-                }
-                head_out = f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n" + "".join(
-                    f"{k}: {v}\r\n" for k, v in response_headers.items()
-                )
-                writer.write(head_out.encode("latin-1") + b"\r\n" + payload)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
-            pass
-        except (ValueError, UnicodeDecodeError):
-            pass  # not HTTP: drop the connection
-        except asyncio.CancelledError:
-            # Stopped mid-answer (e.g. during a hang): end quietly.
-            pass
-        finally:
-            self._connections.discard(writer)
-            self._handlers.discard(task)
-            writer.close()
+            body = json.loads(request.raw) if request.raw else None
+        except (ValueError, RecursionError):
+            body = request.raw
+        parts = urlsplit(request.target)
+        query = parse_qs(parts.query)
+        self.requests.append(
+            AnalyzeRequest(request.method, parts.path, query, request.headers, body)
+        )
+        status, extra, payload = await self._answer(
+            request.method, parts.path, query, request.headers, body
+        )
+        return status, {"apim-request-id": f"fake-{self.request_count}", **extra}, payload
 
     async def _answer(
         self,

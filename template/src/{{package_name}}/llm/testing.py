@@ -34,9 +34,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+from .loopback import Answer, IncomingRequest, LoopbackServer
 from .models import estimate_tokens
 from .providers.anthropic import to_anthropic_tool_choice
 from .providers.mock import mock_reply, tool_calls_as_openai
@@ -225,20 +225,7 @@ class RecordedRequest:
     body: Any
 
 
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    529: "Overloaded",
-}
-
-
-class FakeLLMServer:
+class FakeLLMServer(LoopbackServer):
     """An HTTP/1.1 server (keep-alive) for one wire format; start it inside a running loop."""
 
     def __init__(
@@ -251,9 +238,8 @@ class FakeLLMServer:
         kong_model: str = "openai/gpt-4o-mini",
         routes: dict[str, str] | None = None,
     ) -> None:
+        super().__init__(host, port)
         self.wire = wire
-        self.host = host
-        self.port = port
         self.api_key = api_key
         self.kong_model = kong_model
         # Kong's routes (path -> "provider/model"); None answers on every path.
@@ -264,9 +250,6 @@ class FakeLLMServer:
         # Asked for a fault whenever none is queued (e.g. a FaultMix).
         self.fault_source: Callable[[], Fault | None] | None = None
         self._arrivals = asyncio.Condition()
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.StreamWriter] = set()
-        self._handlers: set[asyncio.Task[None]] = set()
         self.record = True
 
     # ------------------------------------------------------------------ control
@@ -293,85 +276,21 @@ class FakeLLMServer:
         async with self._arrivals:
             await self._arrivals.wait_for(lambda: self.arrived >= count)
 
-    async def start(self) -> FakeLLMServer:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        for writer in list(self._connections):
-            writer.close()
-        for handler in list(self._handlers):
-            handler.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._server.wait_closed(), timeout=2)
-        self._server = None
-
-    async def __aenter__(self) -> FakeLLMServer:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
     # ------------------------------------------------------------------ HTTP
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._connections.add(writer)
-        task = asyncio.current_task()
-        if task is not None:
-            self._handlers.add(task)
+    async def handle(self, request: IncomingRequest) -> Answer:
         try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                method, path, _ = lines[0].split(" ", 2)
-                headers = {}
-                for line in lines[1:]:
-                    if ":" in line:
-                        name, value = line.split(":", 1)
-                        headers[name.strip().lower()] = value.strip()
-                length = int(headers.get("content-length", "0"))
-                raw = await reader.readexactly(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = None
-                if self.record:
-                    self.requests.append(RecordedRequest(method, path, headers, body))
-                async with self._arrivals:
-                    self.arrived += 1
-                    self._arrivals.notify_all()
-                status, extra, payload = await self._answer(path, headers, body)
-                reason = _REASONS.get(status, "Error")
-                response_headers = {
-                    "content-type": "application/json",
-                    "content-length": str(len(payload)),
-                    **extra,
-                }
-                head_out = f"HTTP/1.1 {status} {reason}\r\n" + "".join(
-                    f"{k}: {v}\r\n" for k, v in response_headers.items()
-                )
-                writer.write(head_out.encode("latin-1") + b"\r\n" + payload)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
-            pass
-        except asyncio.CancelledError:
-            # Stopped mid-answer (e.g. during a hang): end quietly, since asyncio would
-            # report a cancelled connection handler as an error.
-            pass
-        finally:
-            self._connections.discard(writer)
-            self._handlers.discard(task)
-            writer.close()
+            body = json.loads(request.raw) if request.raw else None
+        except ValueError:
+            body = None
+        if self.record:
+            self.requests.append(
+                RecordedRequest(request.method, request.target, request.headers, body)
+            )
+        async with self._arrivals:
+            self.arrived += 1
+            self._arrivals.notify_all()
+        return await self._answer(request.target, request.headers, body)
 
     def _kong_route(self, path: str) -> str | None:
         """The route a path matches, as Kong matches paths (longest prefix first)."""
@@ -566,8 +485,11 @@ def _kong_message(status: int, message: str) -> tuple[int, dict[str, str], bytes
     return status, {}, json.dumps(body).encode()
 
 
+Served = TypeVar("Served", bound=LoopbackServer)
+
+
 @contextlib.contextmanager
-def serve_in_thread(server: FakeLLMServer) -> Iterator[FakeLLMServer]:
+def serve_in_thread(server: Served) -> Iterator[Served]:
     """Run `server` on its own event loop in a daemon thread (for synchronous callers)."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
