@@ -34,7 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from .loopback import Answer, IncomingRequest, LoopbackServer
 from .models import estimate_tokens
@@ -485,11 +485,8 @@ def _kong_message(status: int, message: str) -> tuple[int, dict[str, str], bytes
     return status, {}, json.dumps(body).encode()
 
 
-Served = TypeVar("Served", bound=LoopbackServer)
-
-
 @contextlib.contextmanager
-def serve_in_thread(server: Served) -> Iterator[Served]:
+def serve_in_thread(server: FakeLLMServer) -> Iterator[FakeLLMServer]:
     """Run `server` on its own event loop in a daemon thread (for synchronous callers)."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
