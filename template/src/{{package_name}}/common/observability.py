@@ -22,6 +22,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, MutableMapping
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import structlog
@@ -100,6 +101,21 @@ def _record_fields(_logger: Any, _method: str, event: EventDict) -> EventDict:
     return event
 
 
+def _record_time(_logger: Any, _method: str, event: EventDict) -> EventDict:
+    """Stamp a standard-library line with the time its record was made, not written.
+
+    The engine client hands its own lines (e.g. the worker's "Initializing worker") to
+    Python in batches, with the time they happened on the record: stamped on arrival
+    they would appear to belong to whatever ran a moment later.
+    """
+    record = event.get("_record")
+    if record is None:
+        return event
+    stamp = datetime.fromtimestamp(record.created, tz=UTC)
+    event["timestamp"] = stamp.isoformat().replace("+00:00", "Z")
+    return event
+
+
 class _RootHandledLogger(logging.Logger):
     """A logger whose lines always go to the root handler, whatever else asks.
 
@@ -149,16 +165,12 @@ def configure_logging(
         if log_format(fmt) == "json"
         else structlog.dev.ConsoleRenderer(colors=output.isatty())
     )
-    shared: list[Any] = [
-        structlog.processors.add_log_level,
-        add_run_context,
-        add_trace_context,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
+    shared: list[Any] = [structlog.processors.add_log_level, add_run_context, add_trace_context]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             *shared,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             renderer,
         ],
@@ -169,7 +181,7 @@ def configure_logging(
     handler = logging.StreamHandler(output)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[_record_fields, *shared],
+            foreign_pre_chain=[_record_fields, *shared, _record_time],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
