@@ -8,6 +8,7 @@ its port free, and the next `restack dev` on the same port must start.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -56,7 +57,9 @@ def engine_pids(pid: int) -> dict[int, str]:
 class Dev:
     """`restack dev --memory --port PORT` in its own session, output in a log file."""
 
-    def __init__(self, project: Path, port: int, log: Path) -> None:
+    def __init__(
+        self, project: Path, port: int, log: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.log = log
         with log.open("wb") as output:
             self.process = subprocess.Popen(
@@ -70,7 +73,7 @@ class Dev:
                     str(port),
                 ],
                 cwd=project,
-                env=project_env(project),
+                env={**project_env(project), **(env or {})},
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -150,3 +153,50 @@ def test_a_new_restack_dev_starts_on_the_same_port(dev: Dev) -> None:
 
     assert dev.process.returncode == 0, dev.output()
     assert reap(dev.watch(), timeout=30) == []
+
+
+# Loaded by Python at startup (sitecustomize): while the project's service module is being
+# imported, the process gets a signal inside a block that catches every exception, as
+# third-party imports that try a fallback do. The signal's exception is lost there.
+SWALLOWING_IMPORT = """
+import os, signal, sys, time
+
+class SwallowSignalDuringImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == os.environ["SWALLOW_DURING"]:
+            sys.meta_path.remove(self)
+            try:
+                os.kill(os.getpid(), int(os.environ["SWALLOW_SIGNAL"]))
+                time.sleep(5)  # the handler's exception lands here
+            except BaseException:
+                pass
+        return None
+
+sys.meta_path.insert(0, SwallowSignalDuringImport())
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_lost_inside_an_import_still_stops_restack_dev(
+    project: Path, port: int, tmp_path: Path, signum: signal.Signals
+) -> None:
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(SWALLOWING_IMPORT, encoding="utf-8")
+    env = {
+        "PYTHONPATH": os.pathsep.join([str(hook), project_env(project)["PYTHONPATH"]]),
+        "SWALLOW_DURING": f"{answers(project)['package_name']}.service",
+        "SWALLOW_SIGNAL": str(int(signum)),
+    }
+    dev = Dev(project, port, tmp_path / "dev.log", env=env)
+    try:
+        dev.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"`restack dev` went on after a lost {signum.name}:\n{dev.output()}")
+    finally:
+        stop(dev.process, signal.SIGKILL, timeout=30)
+        leftovers = reap(dev.watch(), timeout=30)
+
+    assert dev.process.returncode == 128 + signum, dev.output()
+    assert "Engine ready" not in dev.output() and leftovers == []

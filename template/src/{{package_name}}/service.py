@@ -22,7 +22,7 @@ import structlog
 from .client import make_client
 from .common.discovery import Components, component_modules, definition_name, discover
 from .common.observability import configure_logging
-from .common.process import exit_now
+from .common.process import exit_now, received_signal
 from .common.settings import EngineSettings, load_engine_settings
 from .common.telemetry import telemetry, worker_interceptors
 from .common.worker import create_worker, register_endpoints
@@ -38,6 +38,8 @@ async def serve(settings: EngineSettings | None = None, stop: asyncio.Event | No
     # SIGHUP too: a closed terminal must stop the worker as cleanly as Ctrl-C does.
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
+    if received_signal() is not None:  # one came before the handlers above, and was lost
+        stop.set()
     # Importing the project's agents, workflows and functions and starting its tool
     # servers (other processes) take seconds each, so they are done side by side.
     discovered = asyncio.ensure_future(asyncio.to_thread(discover))

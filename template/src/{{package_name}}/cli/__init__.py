@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from ..common.process import exit_now
+from ..common.process import end_on_signals, exit_now
 from ..common.settings import load_env
 from . import generate
 from .components import installed_components, register_all
@@ -43,6 +43,8 @@ register_missing_components(app, generate.app, {c.answer for c in installed_comp
 
 
 def main() -> None:
+    # First, so that a Ctrl-C while a command loads what it needs is never lost.
+    end_on_signals()
     warn_about_conflicts()
     try:
         app()

@@ -23,7 +23,7 @@ from typing import Any
 import typer
 
 from ..common.errors import RestackAppError
-from ..common.process import SignalExit, end_on_signals, signals_deferred
+from ..common.process import SignalExit, end_on_signals, raise_if_signalled, signals_deferred
 from ..common.settings import EngineSettings, load_engine_settings, project_root
 from .components import installed_components
 from .console import console, errors, fail
@@ -39,6 +39,7 @@ def preflight() -> None:
 def _serve(settings: EngineSettings) -> None:
     from ..service import serve
 
+    raise_if_signalled()
     try:
         asyncio.run(serve(settings))
     except RestackAppError:
@@ -57,6 +58,7 @@ def run_server() -> None:
     from ..common.observability import configure_logging
 
     end_on_signals()
+    raise_if_signalled()
     configure_logging()
     settings = load_engine_settings()
     preflight()
@@ -82,6 +84,7 @@ def dev(
     from ..common.observability import configure_logging
 
     end_on_signals()
+    raise_if_signalled()  # a Ctrl-C while the imports above ran (see common/process.py)
     configure_logging()
     settings = load_engine_settings()
     if settings.is_remote:

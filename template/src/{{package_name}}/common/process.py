@@ -8,7 +8,10 @@
   the output is flushed, nothing else needs to run, so leave without finalizing.
 - `end_on_signals`: SIGINT, SIGTERM and SIGHUP end a command by raising `SignalExit` in the
   main thread, so `finally` blocks stop its children (the default action of SIGTERM and
-  SIGHUP kills the process on the spot and leaves them running).
+  SIGHUP kills the process on the spot and leaves them running). The signal is also
+  remembered: an exception raised in the middle of a third-party import can be caught
+  and dropped there, so `raise_if_signalled` checks again where a command would go on
+  to start something (the engine, the service).
 - `parent_death_signal`: SIGKILL cannot be caught, so a long-running child (the embedded
   engine) also asks the kernel to send it SIGTERM when its parent dies (Linux).
 """
@@ -26,6 +29,8 @@ from types import FrameType
 
 ENDING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_received: list[int] = []
+"""Ending signals caught by `end_on_signals`'s handler, oldest first."""
 
 
 class SignalExit(SystemExit):
@@ -51,7 +56,25 @@ def exit_now(code: int | str | None) -> None:
 
 
 def _raise_signal_exit(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
     raise SignalExit(signum)
+
+
+def received_signal() -> int | None:
+    """The first ending signal caught by `end_on_signals`'s handler, if any."""
+    return _received[0] if _received else None
+
+
+def raise_if_signalled() -> None:
+    """End the command now if an ending signal came, even one whose `SignalExit` was lost.
+
+    Third-party code that catches every exception (some imports do, to try a fallback)
+    swallows the one raised for a signal that lands inside it; without this check the
+    command would go on to start an engine and a service nobody asked for any more.
+    """
+    signum = received_signal()
+    if signum is not None:
+        raise SignalExit(signum)
 
 
 def end_on_signals() -> None:
