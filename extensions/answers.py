@@ -23,9 +23,14 @@ _BOOL_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f", "on", "off", "1
 
 @cache
 def questions() -> frozenset[str]:
-    """Every question the template asks (the keys of copier.yml without a leading _)."""
+    """Every question the template asks: the keys of copier.yml without a leading _,
+    except values it computes and never asks (`when: false`)."""
     config = yaml.safe_load((Path(__file__).parents[1] / "copier.yml").read_text("utf-8"))
-    return frozenset(key for key in config if not key.startswith("_"))
+    return frozenset(
+        key
+        for key, spec in config.items()
+        if not key.startswith("_") and not (isinstance(spec, dict) and spec.get("when") is False)
+    )
 
 
 def _given(data: Any) -> dict[str, Any]:

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 bootstrap_venv ".[test]"
 echo "==> Running the test suite"
+# The suite starts hundreds of Python processes on the same rendered projects; some
+# machines set PYTHONDONTWRITEBYTECODE, and then each of them compiles every module again.
+unset PYTHONDONTWRITEBYTECODE
 # One worker per core, work stolen from busy workers: the suite's tests are independent
 # (each renders its own projects, engines pick free ports). pytest's own exit code is
 # the script's, so a run that collects no test (exit 5) fails too. The slowest tests are

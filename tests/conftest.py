@@ -39,14 +39,19 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """One mypy cache for every project checked in this session (per xdist worker).
+    """One mypy cache for every project checked in this session, by every xdist worker.
 
     A cold mypy run spends most of its time on the dependencies (temporalio, pydantic,
     FastMCP, ...), the same for every rendered project; with a shared cache the check of
     a project takes seconds. mypy trusts a cached module only when its source hash is
     unchanged, so projects with other code under the same module names are re-checked.
+    Workers share it safely: mypy replaces each cache file atomically (write, then rename).
     """
-    os.environ["MYPY_CACHE_DIR"] = str(tmp_path_factory.mktemp("mypy-cache"))
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    cache = root / "mypy-cache"
+    cache.mkdir(exist_ok=True)
+    os.environ["MYPY_CACHE_DIR"] = str(cache)
 
 
 @pytest.fixture(scope="session")

@@ -145,15 +145,19 @@ _ANSWER_DEPENDENT = re.compile(r"\bwith_(?:llm|tools|prompts)\b")
 
 
 def varying_tests(project: Path) -> tuple[str, ...]:
-    """The tests of `project` that another component choice could change: the unit and
-    end-to-end tests (they see the whole project) and every test file whose template
-    depends on the components chosen.
+    """The tests of `project` that its component choice could change: the unit and
+    end-to-end tests (they see the whole project) and, when a component is off, every
+    test file whose template depends on the components chosen.
 
     Any other test file is the same text over the same framework code in every project
-    that has it, and runs in the all-on render of tests/test_render.py; a project with
+    that has it, and runs in the all-on render of tests/test_render.py; so does every
+    answer-dependent file of a project with all components on. A project with
     components off (or the acceptance project) runs this narrower set.
     """
     varying = {"tests/unit", "tests/e2e"}
+    recorded = answers(project)
+    if all(recorded.get(f"with_{component}", True) for component in ("llm", "tools", "prompts")):
+        return tuple(sorted(path for path in varying if (project / path).exists()))
     for source in _TEMPLATE_TESTS.rglob("*.jinja"):
         if _ANSWER_DEPENDENT.search(source.read_text(encoding="utf-8")):
             rendered = source.relative_to(_TEMPLATE_TESTS.parent).with_suffix("")
