@@ -142,11 +142,25 @@ def check_project(project: Path, tests: Sequence[str] = ("tests",)) -> None:
 
 _TEMPLATE_TESTS = Path(__file__).resolve().parents[1] / "template" / "tests"
 _ANSWER_DEPENDENT = re.compile(r"\bwith_(?:llm|tools|prompts)\b")
+# End-to-end tests of framework code that every project has alike, whatever its
+# components: the engine client's runtime and timeouts, and the ids and metrics of the
+# greeter's run. They run in the all-on render of tests/test_render.py.
+_FRAMEWORK_ONLY_E2E = {"tests/e2e/test_engine_client.py", "tests/e2e/test_observability.py"}
+
+
+def e2e_tests(project: Path) -> tuple[str, ...]:
+    """The end-to-end tests whose outcome the project's own components decide: the
+    service with every component started, run and stopped; its workflows sandboxed; and
+    the generated components' own tests."""
+    found = (
+        path.relative_to(project).as_posix() for path in (project / "tests/e2e").glob("test_*.py")
+    )
+    return tuple(sorted(path for path in found if path not in _FRAMEWORK_ONLY_E2E))
 
 
 def varying_tests(project: Path) -> tuple[str, ...]:
-    """The tests of `project` that its component choice could change: the unit and
-    end-to-end tests (they see the whole project) and, when a component is off, every
+    """The tests of `project` that its component choice could change: the unit tests and
+    `e2e_tests` (they see the whole project) and, when a component is off, every
     test file whose template depends on the components chosen.
 
     Any other test file is the same text over the same framework code in every project
@@ -154,7 +168,7 @@ def varying_tests(project: Path) -> tuple[str, ...]:
     answer-dependent file of a project with all components on. A project with
     components off (or the acceptance project) runs this narrower set.
     """
-    varying = {"tests/unit", "tests/e2e"}
+    varying = {"tests/unit", *e2e_tests(project)}
     recorded = answers(project)
     if all(recorded.get(f"with_{component}", True) for component in ("llm", "tools", "prompts")):
         return tuple(sorted(path for path in varying if (project / path).exists()))

@@ -23,6 +23,7 @@ from .helpers import (
     answers,
     assert_ok,
     check_project,
+    e2e_tests,
     files_of,
     git,
     project_env,
@@ -83,7 +84,7 @@ def test_generated_components_pass_the_project_checks(project: Path) -> None:
     # The default project's suite runs in test_render; here the generated tests and the
     # end-to-end ones, whose service runs every component.
     generated_tests = [path for paths in EXPECTED_FILES.values() for path in paths[3:]]
-    check_project(project, ("tests/e2e", *generated_tests))
+    check_project(project, (*e2e_tests(project), *generated_tests))
 
 
 def code_shapes(source: str) -> list[tuple[int, str]]:

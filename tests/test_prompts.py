@@ -14,6 +14,7 @@ from .helpers import (
     answers,
     assert_ok,
     check_project,
+    e2e_tests,
     files_of,
     render,
     restack,
@@ -140,4 +141,6 @@ def test_acceptance_flow_generate_check_show(template_repo: TemplateRepo, tmp_pa
     }
 
     # The default project's suite runs in test_render; here the parts that read prompts.
-    check_project(project, ("tests/prompts", "tests/llm/test_llm_chat_defaults.py", "tests/e2e"))
+    check_project(
+        project, ("tests/prompts", "tests/llm/test_llm_chat_defaults.py", *e2e_tests(project))
+    )

@@ -13,6 +13,7 @@ from .helpers import (
     answers,
     assert_ok,
     check_project,
+    e2e_tests,
     files_of,
     render,
     restack,
@@ -98,7 +99,8 @@ def test_tool_servers_generate_register_and_pass_checks(
 
     # The default project's suite runs in test_render; here the new servers' tests and
     # the end-to-end ones, whose service starts every server in config/tools.yaml.
-    check_project(project, ("tests/e2e", *(path for path in created if path.startswith("tests/"))))
+    created_tests = (path for path in created if path.startswith("tests/"))
+    check_project(project, tuple(dict.fromkeys((*e2e_tests(project), *created_tests))))
 
 
 @pytest.mark.slow

@@ -27,6 +27,7 @@ from .helpers import (
     answers,
     assert_ok,
     check_project,
+    e2e_tests,
     files_of,
     git,
     release_history,
@@ -377,7 +378,7 @@ def test_restack_upgrade_from_v1_then_turn_components_on(v1_project: Path, tmp_p
     # Lint and types over everything; the unit and end-to-end suites hold the user's
     # edits and the upgraded and generated components. tests/llm, tests/mcp and
     # tests/prompts arrive unchanged from the release and run on fresh renders elsewhere.
-    check_project(project, tests=("tests/unit", "tests/e2e"))
+    check_project(project, tests=("tests/unit", *e2e_tests(project)))
 
 
 @pytest.mark.slow
