@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -59,6 +60,12 @@ class Provider(ABC):
 class HTTPProvider(Provider):
     """A provider spoken to with one JSON POST per request."""
 
+    @functools.cached_property
+    def _request_headers(self) -> dict[str, str]:
+        # The same for every request of this provider (its config does not change), and
+        # built on every call it would cost each call a dict of secrets unwrapped again.
+        return {**self.headers(), "content-type": "application/json"}
+
     @abstractmethod
     def url(self) -> str: ...
 
@@ -89,7 +96,7 @@ class HTTPProvider(Provider):
             response = await client.post(
                 self.url(),
                 content=content,
-                headers={**self.headers(), "content-type": "application/json"},
+                headers=self._request_headers,
                 timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
         except httpx.PoolTimeout:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -43,6 +44,7 @@ _FINISH: dict[str, FinishReason] = {
 _REASONING_MODEL = re.compile(r"^(?:[\w.-]+/)*(?:o\d|gpt-5)(?:\b|[-.])", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=256)
 def is_reasoning_model(model: str) -> bool:
     return _REASONING_MODEL.match(model) is not None
 
