@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -44,7 +45,7 @@ class _NotHTTPError(Exception):
     """The bytes on the connection are not an HTTP request."""
 
 
-class LoopbackServer:
+class LoopbackServer(ABC):
     """Serves `handle`'s answers; start it inside a running event loop."""
 
     content_type = "application/json"
@@ -56,9 +57,9 @@ class LoopbackServer:
         self._connections: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[None]] = set()
 
+    @abstractmethod
     async def handle(self, request: IncomingRequest) -> Answer:
         """The status, extra headers and body to answer `request` with."""
-        raise NotImplementedError
 
     async def start(self) -> Self:
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
