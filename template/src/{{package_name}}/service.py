@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import signal
 import traceback
 
 import structlog
@@ -22,7 +21,7 @@ import structlog
 from .client import make_client
 from .common.discovery import Components, component_modules, definition_name, discover
 from .common.observability import configure_logging
-from .common.process import exit_now, received_signal
+from .common.process import exit_now, stop_on_signals
 from .common.settings import EngineSettings, load_engine_settings
 from .common.telemetry import telemetry, worker_interceptors
 from .common.worker import create_worker, register_endpoints
@@ -34,12 +33,7 @@ async def serve(settings: EngineSettings | None = None, stop: asyncio.Event | No
     """Run the worker until `stop` is set or the process gets SIGINT, SIGTERM or SIGHUP."""
     settings = settings or load_engine_settings()
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    # SIGHUP too: a closed terminal must stop the worker as cleanly as Ctrl-C does.
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(signum, stop.set)
-    if received_signal() is not None:  # one came before the handlers above, and was lost
-        stop.set()
+    stop_on_signals(stop)
     # Importing the project's agents, workflows and functions and starting its tool
     # servers (other processes) take seconds each, so they are done side by side.
     discovered = asyncio.ensure_future(asyncio.to_thread(discover))

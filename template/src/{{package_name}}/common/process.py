@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import os
@@ -75,6 +76,17 @@ def raise_if_signalled() -> None:
     signum = received_signal()
     if signum is not None:
         raise SignalExit(signum)
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """In the running event loop, SIGINT, SIGTERM and SIGHUP set `stop` (a closed terminal
+    sends SIGHUP: it must stop as cleanly as Ctrl-C). So does an ending signal that came
+    before, whose `SignalExit` was lost on the way (see `raise_if_signalled`)."""
+    loop = asyncio.get_running_loop()
+    for signum in ENDING_SIGNALS:
+        loop.add_signal_handler(signum, stop.set)
+    if received_signal() is not None:
+        stop.set()
 
 
 def end_on_signals() -> None:
