@@ -15,6 +15,7 @@ import time
 import tokenize
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -409,3 +410,36 @@ def test_updating_one_component_leaves_everything_else_untouched(
     assert 'return f"Planner on {self.topic}"' in merged
     assert answers(project, ".copier/agent-planner.yml")["_commit"] == "v99.0.0"
     assert "(v-next)" not in after["src/demo_app/agents/helper.py"]
+
+
+def test_plain_copier_records_a_component_in_its_own_answers_file(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """Without `restack g` (which names the file itself), Copier still writes a component's
+    answers to .copier/<kind>-<name>.yml and leaves the project's answers file alone; the
+    computed path cannot be given as an answer."""
+    import copier
+
+    project = render(template_repo, tmp_path / "demo-app")
+    project_answers = (project / ".copier-answers.yml").read_text(encoding="utf-8")
+    options: dict[str, Any] = {
+        "vcs_ref": template_repo.tag,
+        "defaults": True,
+        "unsafe": True,
+        "quiet": True,
+    }
+    component = {"kind": "function", "name": "send_report", "package_name": "demo_app"}
+
+    copier.run_copy(str(template_repo.path), str(project), data=component, **options)
+
+    recorded = answers(project, ".copier/function-send_report.yml")
+    assert (recorded["kind"], recorded["name"]) == ("function", "send_report")
+    assert (project / ".copier-answers.yml").read_text(encoding="utf-8") == project_answers
+    with pytest.raises(ValueError, match="unknown answer 'answers_file_path'"):
+        copier.run_copy(
+            str(template_repo.path),
+            str(tmp_path / "other"),
+            data={"project_name": "other", "answers_file_path": "elsewhere.yml"},
+            **options,
+        )
+    assert not (tmp_path / "other").exists()
