@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.metadata as metadata
+import json
 import os
 import re
 import sys
@@ -68,19 +69,53 @@ class _Blocker(importlib.abc.MetaPathFinder):
         return None
 
 
-def install(project: str) -> None:
+def _blocked(project: str) -> set[str]:
     try:
         requires = metadata.distribution(project).requires or []
     except metadata.PackageNotFoundError:
         requires = []
     allowed = _closure([*requires, *_TOOLS], extras=("dev",)) | {_normal(project)}
-    blocked = {
+    return {
         top
         for top, dists in metadata.packages_distributions().items()
         if top not in sys.stdlib_module_names
         and top not in sys.modules
         and not any(_normal(dist) in allowed for dist in dists)
     }
+
+
+def _installed_state(project: str) -> str:
+    """What the blocked set is made from: every site-packages directory, whose mtime
+    changes whenever a package (the project's own metadata included) comes or goes."""
+    stamps = [
+        f"{entry}@{os.stat(entry).st_mtime_ns}"
+        for entry in sys.path
+        if entry.endswith("site-packages") and os.path.isdir(entry)
+    ]
+    return "|".join([project, *stamps])
+
+
+def install(project: str) -> None:
+    # Working the set out reads every installed distribution's metadata (about half a
+    # second); the upgrade tests start dozens of interpreters on the same environment, so
+    # it is kept until what it was made from changes. It lives in the environment's root:
+    # a file written into site-packages would change the stamps it is checked against.
+    cache = os.path.join(sys.prefix, "restack-env-guard.json")
+    state = _installed_state(project)
+    blocked: set[str] | None = None
+    try:
+        with open(cache, encoding="utf-8") as stored:
+            saved = json.load(stored)
+        if saved.get("state") == state:
+            blocked = {top for top in saved["blocked"] if top not in sys.modules}
+    except (OSError, ValueError, KeyError):
+        pass
+    if blocked is None:
+        blocked = _blocked(project)
+        temporary = f"{cache}.{os.getpid()}"
+        with open(temporary, "w", encoding="utf-8") as stored:
+            json.dump({"state": state, "blocked": sorted(blocked)}, stored)
+        os.replace(temporary, cache)
     sys.meta_path.insert(0, _Blocker(blocked))
 
 
