@@ -70,6 +70,14 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.2)
 
 
+def logged(log: Path, event: str) -> bool:
+    """Whether `event` appears in a log file (which may not exist yet)."""
+    try:
+        return event in log.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return False
+
+
 def service_polls(project: Path, env: dict[str, str]) -> bool:
     result = restack_in(project, "doctor", "--json", env=env, timeout=60)
     try:
@@ -213,8 +221,13 @@ def restack_dev(project: Path, env: dict[str, str], log: Path) -> Iterator[str]:
     children: dict[int, str] = {}
     try:
         client = client_env(project, address)
+        # The log says when the service has started its worker; only then is a doctor
+        # (a process of its own, seconds of CPU) asked whether it polls.
         wait_until(
-            lambda: dev.poll() is not None or service_polls(project, client),
+            lambda: (
+                dev.poll() is not None
+                or (logged(log, "service_ready") and service_polls(project, client))
+            ),
             timeout=180,
             what=f"`restack dev` to serve (log: {log})",
         )

@@ -45,7 +45,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .acceptance_support import command_line, descendants, free_port, reap, stop, wait_until
+from .acceptance_support import (
+    command_line,
+    descendants,
+    free_port,
+    logged,
+    reap,
+    stop,
+    wait_until,
+)
 
 SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\s]*)")
@@ -362,7 +370,11 @@ class PageRun:
         dev = self._dev
 
         def serving() -> bool:
-            return dev.poll() is not None or self._service_polls()
+            # A doctor is a process of its own: asked only once the log says the
+            # service has started its worker.
+            return dev.poll() is not None or (
+                logged(log, "service_ready") and self._service_polls()
+            )
 
         started, cpu = time.monotonic(), _children_cpu()
         wait_until(serving, timeout=180, what=f"`{command}` ({block.where}) to serve")
