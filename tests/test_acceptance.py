@@ -38,7 +38,7 @@ from .acceptance_support import (
     stop,
     wait_until,
 )
-from .helpers import TemplateRepo, assert_ok, check_project, git, render, restack, varying_tests
+from .helpers import TemplateRepo, assert_ok, check_project, e2e_tests, git, render, restack
 
 TOPIC = "AI safety"
 AGENT_FILES = (
@@ -157,8 +157,11 @@ def test_spec_acceptance_flow_offline(research_project: FlowProject, tmp_path: P
     assert_ok(running, "restack doctor --check-tools with the service running")
     assert all(c["status"] == "ok" for c in doctor_checks(running).values())
 
-    # The generated agent, tool server and prompt pass the project's own CI.
-    check_project(project, varying_tests(project))
+    # The generated agent, tool server and prompt pass the project's own CI: lint and
+    # types over everything, the new server's tests and the end-to-end ones (the new
+    # agent's among them). The rest of its suite is the default project's, run whole in
+    # tests/test_render.py.
+    check_project(project, (*e2e_tests(project), "tests/unit/test_research_mcp.py"))
 
 
 # ------------------------------------------------------------------ 2. fallback on the wire
