@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import importlib.util
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,13 +72,33 @@ def render(
     vcs_ref: str | None = None,
     commit: bool = True,
 ) -> Path:
-    """Render a project (answers in `data`) and commit it, as a user would after `copier copy`."""
+    """Render a project (answers in `data`) and commit it, as a user would after `copier copy`.
+
+    A render is a few seconds of Copier; the same answers from the same template commit
+    give the same files, so each is rendered once per process and copied after that
+    (a copy takes milliseconds and is a project of its own, .git included).
+    """
     src = template.path if isinstance(template, TemplateRepo) else template
     ref = vcs_ref or (template.tag if isinstance(template, TemplateRepo) else None)
+    answered = {"project_name": "demo-app", **(data or {})}
+    key = _render_key(src, ref, answered, commit)
+    if key is None:
+        return _render_now(src, destination, answered, ref, commit)
+    if key not in _RENDERS:
+        _RENDERS[key] = _render_now(
+            src, _renders_root() / str(len(_RENDERS)) / destination.name, answered, ref, commit
+        )
+    shutil.copytree(_RENDERS[key], destination, symlinks=True, dirs_exist_ok=True)
+    return destination
+
+
+def _render_now(
+    src: Path, destination: Path, data: dict[str, Any], ref: str | None, commit: bool
+) -> Path:
     copier.run_copy(
         str(src),
         str(destination),
-        data={"project_name": "demo-app", **(data or {})},
+        data=data,
         vcs_ref=ref,
         defaults=True,
         unsafe=True,
@@ -84,6 +108,34 @@ def render(
         git(destination, "add", "-A")
         git(destination, "commit", "--quiet", "-m", "Generate project")
     return destination
+
+
+# Pristine renders by what made them; nothing but `render` reads or changes them.
+_RENDERS: dict[str, Path] = {}
+
+
+def _render_key(src: Path, ref: str | None, data: dict[str, Any], commit: bool) -> str | None:
+    """What a render depends on, or None when that is not known for sure (no explicit
+    ref: Copier picks the newest tag itself)."""
+    if ref is None:
+        return None
+    resolved = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        cwd=src,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if resolved.returncode != 0:
+        return None
+    return json.dumps([str(src), resolved.stdout.strip(), data, commit], sort_keys=True)
+
+
+@functools.cache
+def _renders_root() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="restack-renders-"))
+    atexit.register(shutil.rmtree, root, True)
+    return root
 
 
 def answers(project: Path, answers_file: str = ".copier-answers.yml") -> dict[str, Any]:
