@@ -208,36 +208,38 @@ async def _probe(config: ToolsConfig, names: list[str], call: bool) -> list[Chec
     # Server lifecycle logs go to stderr, and only warnings: stdout is the report (or JSON).
     configure_logging(level=os.environ.get("RESTACK_LOG_LEVEL") or "WARNING")
     manager = FastMCPServerManager(config)
-    checks: list[Check] = []
-    try:
-        if call:
-            await manager.start_all()
-        for name in names:
-            server = config.server(name)
-            client = FastMCPClient(name, manager.pool if call else ToolClientPool(config))
+
+    async def probe(name: str) -> list[Check]:
+        server = config.server(name)
+        client = FastMCPClient(name, manager.pool if call else ToolClientPool(config))
+        try:
             try:
                 tools = await client.list_tools()
             except ToolCallError as error:
-                checks.append(await _unreachable(server, error, started=call))
-                await client.close()
-                continue
+                return [await _unreachable(server, error, started=call)]
             names_list = ", ".join(tool.name for tool in tools) or "none"
             status: Status = "ok" if tools else "warn"
-            checks.append(
-                Check(
-                    "Tool servers",
-                    name,
-                    status,
-                    f"reachable, {len(tools)} tool(s): {names_list}",
-                    "" if tools else "The server exposes no tools; add some with @mcp.tool.",
-                )
+            listed = Check(
+                "Tool servers",
+                name,
+                status,
+                f"reachable, {len(tools)} tool(s): {names_list}",
+                "" if tools else "The server exposes no tools; add some with @mcp.tool.",
             )
-            if call:
-                checks.extend(await _call_samples(client, tools))
+            return [listed, *(await _call_samples(client, tools) if call else [])]
+        finally:
             await client.close()
+
+    try:
+        if call:
+            await manager.start_all()
+        # Every server at once: starting one is mostly its interpreter importing FastMCP,
+        # so the report waits for the slowest server rather than for all of them in turn.
+        async with asyncio.TaskGroup() as group:
+            probes = [group.create_task(probe(name)) for name in names]
     finally:
         await manager.stop_all()
-    return checks
+    return [check for finished in probes for check in finished.result()]
 
 
 async def _unreachable(server: ServerConfig, error: ToolCallError, *, started: bool) -> Check:
