@@ -12,6 +12,8 @@ import pytest
 
 from .helpers import TemplateRepo, render, snapshot_template
 
+pytest_plugins = ["tests.cpu_report", "pytester"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Commits made by tests (template snapshots, rendered projects) must not depend on the
