@@ -235,8 +235,13 @@ async def _probe(config: ToolsConfig, names: list[str], call: bool) -> list[Chec
             await manager.start_all()
         # Every server at once: starting one is mostly its interpreter importing FastMCP,
         # so the report waits for the slowest server rather than for all of them in turn.
-        async with asyncio.TaskGroup() as group:
-            probes = [group.create_task(probe(name)) for name in names]
+        # An unexpected error in one probe cancels the others and is raised as itself,
+        # as it was when they ran one after another (not wrapped in an ExceptionGroup).
+        try:
+            async with asyncio.TaskGroup() as group:
+                probes = [group.create_task(probe(name)) for name in names]
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
     finally:
         await manager.stop_all()
     return [check for finished in probes for check in finished.result()]
