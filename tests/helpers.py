@@ -85,9 +85,10 @@ def render(
     if key is None:
         return _render_now(src, destination, answered, ref, commit)
     if key not in _RENDERS:
-        _RENDERS[key] = _render_now(
-            src, _renders_root() / str(len(_RENDERS)) / destination.name, answered, ref, commit
-        )
+        # A folder of its own each time: a render that fails halfway leaves its files where
+        # no later render of the same answers looks.
+        pristine = Path(tempfile.mkdtemp(dir=_renders_root())) / destination.name
+        _RENDERS[key] = _render_now(src, pristine, answered, ref, commit)
     shutil.copytree(_RENDERS[key], destination, symlinks=True, dirs_exist_ok=True)
     return destination
 

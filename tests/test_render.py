@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .helpers import TemplateRepo, answers, check_project, render
+from .helpers import TemplateRepo, answers, check_project, files_of, git, render
 
 MATRIX = [
     pytest.param({"project_name": "demo-app"}, ("tests",), id="demo-app"),
@@ -62,6 +62,26 @@ def test_answers_file_records_every_project_answer(
     assert recorded["_commit"] == template_repo.tag
     assert "kind" not in recorded  # the project is the default kind
     assert (project / "src" / "my_agents" / "service.py").is_file()
+
+
+def test_renders_of_the_same_answers_are_projects_of_their_own(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """`render` copies an earlier render of the same answers: the copy must not share
+    anything with it, and other answers must still render anew."""
+    first = render(template_repo, tmp_path / "first")
+    shipped = files_of(first)
+    (first / "README.md").write_text("edited\n", encoding="utf-8")
+    git(first, "commit", "--quiet", "-am", "Edit the README")
+
+    second = render(template_repo, tmp_path / "second")
+    other = render(template_repo, tmp_path / "other", {"project_name": "other-app"})
+
+    assert files_of(second) == shipped
+    assert git(second, "status", "--porcelain") == ""
+    assert git(second, "log", "--format=%s").splitlines() == ["Generate project"]
+    assert (other / "src" / "other_app").is_dir()
+    assert not (other / "src" / "demo_app").exists()
 
 
 def test_answers_file_driven_copy_needs_no_prompt(
