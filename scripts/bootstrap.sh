@@ -44,11 +44,10 @@ install_with_uv() {
     echo "    (uv is not available here; installing with pip)"
     return 1
   fi
-  # uv reads no pip configuration: carry over the index pip would use, if one is set.
-  if [ -n "${PIP_INDEX_URL:-}" ] && [ -z "${UV_DEFAULT_INDEX:-}" ]; then
-    export UV_DEFAULT_INDEX=$PIP_INDEX_URL
-  fi
-  if ! .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -e "$requirement"; then
+  # uv reads no pip configuration: the index pip would use, if one is set, goes along
+  # (for this command only; the shell that sourced this file keeps its environment).
+  if ! UV_DEFAULT_INDEX=${UV_DEFAULT_INDEX:-${PIP_INDEX_URL:-}} .venv/bin/uv pip install \
+      --quiet --compile-bytecode --python .venv/bin/python -e "$requirement"; then
     echo "    (uv could not install them; installing with pip instead)"
     return 1
   fi
