@@ -108,8 +108,8 @@ def install(project: str) -> None:
             saved = json.load(stored)
         if saved.get("state") == state:
             blocked = {top for top in saved["blocked"] if top not in sys.modules}
-    except (OSError, ValueError, KeyError):
-        pass
+    except (OSError, ValueError, LookupError, TypeError, AttributeError):
+        pass  # missing or damaged: worked out again below
     if blocked is None:
         blocked = _blocked(project)
         temporary = f"{cache}.{os.getpid()}"
