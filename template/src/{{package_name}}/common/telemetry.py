@@ -3,8 +3,7 @@
 """The service's telemetry: /metrics, traces and step metrics, started and stopped with it.
 
 `service.py` enters `telemetry()` before the worker starts and builds the worker with
-`worker_interceptors()`: step metrics always, tracing when it is on. `instrument()` does
-the same for a worker built by restack_ai's own `create_service` (tests use it).
+`worker_interceptors()`: step metrics always, tracing when it is on.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from restack_ai import Restack
-from temporalio.client import Client
 
 from .metrics import (
     METRICS_ADDRESS_ENV,
@@ -68,23 +65,3 @@ def _serve_metrics(stack: contextlib.ExitStack) -> MetricsEndpoint | None:
 def worker_interceptors(agent_names: Iterable[str] = ()) -> list[Any]:
     """Interceptors a worker should run with: step metrics always, tracing when on."""
     return [StepMetricsInterceptor(), *tracing_interceptors(agent_names)]
-
-
-def instrument(restack: Restack, agent_names: Iterable[str] = ()) -> Restack:
-    """Make the worker that `restack.create_service()` builds run with our interceptors.
-
-    The SDK's `create_service` takes no interceptors, but a temporalio worker also runs
-    the interceptors of the client it is built on; so every client this Restack object
-    makes is rebuilt (same connection) with them added.
-    """
-    interceptors = worker_interceptors(agent_names)
-    create_client = restack.create_client
-
-    async def create_instrumented_client(*args: Any, **kwargs: Any) -> Client:
-        client = await create_client(*args, **kwargs)
-        config = client.config()
-        config["interceptors"] = [*config["interceptors"], *interceptors]
-        return Client(**config)
-
-    restack.create_client = create_instrumented_client  # type: ignore[method-assign]
-    return restack
