@@ -1,7 +1,12 @@
 # Framework code, maintained by restack-template: `restack upgrade` brings in new
 # versions and keeps your edits through a three-way merge.
 """LLM commands: `restack g llm-config`, `restack g kong-config`, `restack test:llm
-[--dry-run]`, doctor's LLM checks."""
+[--dry-run]`, doctor's LLM checks.
+
+Every `restack` command imports this module to list these commands, so the router's
+config models (pydantic) are imported by the commands that use them: `restack --help`
+and the other components' commands start without them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import asyncio
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 import yaml
@@ -20,25 +26,13 @@ from ..cli.checks import Check
 from ..cli.components import Component
 from ..cli.console import console, fail
 from ..common.settings import load_env, project_root
-from .config import RouterConfig, default_config_path, load_config, parse_config
 from .errors import ConfigError, LLMError
-from .kong import (
-    KONG_FILE,
-    compare,
-    kong_yaml,
-    route_missing,
-    route_path,
-    routed_providers,
-)
-from .models import LLMRequest, estimate_prompt_tokens
-from .pricing import cost_usd, price_for
 from .starter import starter_config
 
-_PROBE = LLMRequest(
-    messages=[{"role": "user", "content": "Reply with the single word: OK"}],
-    temperature=0,
-    max_tokens=5,
-)
+if TYPE_CHECKING:
+    from .config import RouterConfig
+
+PROBE_PROMPT = "Reply with the single word: OK"
 
 
 def mask(secret: str) -> str:
@@ -68,6 +62,9 @@ def llm_config(
     options = write_options(force, skip, pretend)
     if kong and direct:
         fail("Choose one of --kong and --direct.", code=2)
+    from .config import parse_config
+    from .kong import KONG_FILE, kong_yaml
+
     root = project_root()
     text = starter_config("kong" if kong else "direct", mock=mock)
     changes = [change(root, "config/llm_router.yaml", text)]
@@ -103,6 +100,9 @@ def llm_config(
 def kong_config(force: Force = False, skip: Skip = False, pretend: Pretend = False) -> None:
     """Write deploy/kong/kong.yaml (Kong's routes, plugins and limits) from
     config/llm_router.yaml; run it again after changing the router's providers."""
+    from .config import default_config_path, load_config
+    from .kong import KONG_FILE, kong_yaml
+
     options = write_options(force, skip, pretend)
     root = project_root()
     path = default_config_path()
@@ -139,11 +139,17 @@ def test_llm(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="No network: estimated prompt tokens and cost per provider"
     ),
-    prompt: str = typer.Option(_PROBE.messages[0]["content"], help="The prompt to send"),
+    prompt: str = typer.Option(PROBE_PROMPT, help="The prompt to send"),
 ) -> None:
     """Send one tiny request to every enabled provider; print status and latency."""
+    from .config import default_config_path, load_config
+    from .models import LLMRequest, estimate_prompt_tokens
+    from .pricing import cost_usd, price_for
+
     config = load_config(default_config_path(), require_env=not dry_run)
-    request = _PROBE.model_copy(update={"messages": [{"role": "user", "content": prompt}]})
+    request = LLMRequest(
+        messages=[{"role": "user", "content": prompt}], temperature=0, max_tokens=5
+    )
     table = Table(box=None, header_style="bold")
     if dry_run:
         tokens = estimate_prompt_tokens(request)
@@ -195,6 +201,8 @@ def test_llm(
 
 def llm_checks() -> Iterable[Check]:
     """`restack doctor --check-llm`: config valid, keys present (masked), providers reachable."""
+    from .config import default_config_path, load_config
+
     path = default_config_path()
     try:
         config = load_config(path, require_env=False)
@@ -273,6 +281,8 @@ def _reachability(config: RouterConfig) -> Iterable[Check]:
 
 def _kong_file_checks(config: RouterConfig) -> Iterable[Check]:
     """deploy/kong/kong.yaml exists and says what config/llm_router.yaml says."""
+    from .kong import KONG_FILE, compare
+
     target = project_root() / KONG_FILE
     regenerate = f"`restack g kong-config` writes {KONG_FILE} from config/llm_router.yaml."
     if not target.is_file():
@@ -312,6 +322,8 @@ def _kong_route_checks(config: RouterConfig) -> Iterable[Check]:
     route is missing; any other answer means it exists (ai-proxy refuses the empty body
     with a 400 of its own, so nothing reaches the provider)."""
     import httpx
+
+    from .kong import KONG_FILE, route_missing, route_path, routed_providers
 
     router = config.llm.router
     base = str(router.url).rstrip("/")
@@ -426,6 +438,8 @@ def _kong_for(key: str) -> str:
 
 def preflight() -> None:
     """Every LLM call reads config/llm_router.yaml: refuse to start a service that cannot."""
+    from .config import default_config_path, load_config
+
     load_env()
     path = default_config_path()
     if not path.exists():  # agents that make no LLM call still run; doctor reports it
