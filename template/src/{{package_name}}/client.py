@@ -300,7 +300,7 @@ async def run(
 ) -> Any:
     """Schedule an agent or workflow, wait for it, and return its JSON-able result."""
     settings = settings or load_engine_settings()
-    cls = _lookup(discover(), kind, name)
+    cls = _lookup(discover(functions=False), kind, name)
     validated = validate_input(cls, payload)
     restack = make_client(settings)
     await wait_for_service(

@@ -61,14 +61,21 @@ def _defined_in(module: ModuleType, marker: str) -> Iterator[Any]:
             yield obj
 
 
-def discover() -> Components:
+def discover(*, functions: bool = True) -> Components:
+    """Every agent, workflow and (unless `functions` is False) function of the project.
+
+    Finding an agent or workflow and checking its input, as `restack run:agent` does,
+    needs no functions; skipping them spares a client command the import of every
+    component's runtime (the tool servers' MCP client above all).
+    """
     components = Components()
     for module in _modules("agents"):
         components.agents.extend(_defined_in(module, "__temporal_workflow_definition"))
     for module in _modules("workflows"):
         components.workflows.extend(_defined_in(module, "__temporal_workflow_definition"))
-    for module in [*_modules("functions"), *component_modules("functions")]:
-        components.functions.extend(_defined_in(module, "__temporal_activity_definition"))
+    if functions:
+        for module in [*_modules("functions"), *component_modules("functions")]:
+            components.functions.extend(_defined_in(module, "__temporal_activity_definition"))
     return components
 
 

@@ -24,19 +24,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp.types import Tool
 from pydantic import BaseModel, Field
 from restack_ai.function import NonRetryableError, RetryableError, function
 from temporalio import activity
 
 from ..common.errors import explain
 from ..common.observability import function_logger
-from .client import FastMCPClient
 from .errors import ToolCallError
 from .metrics import observed_tool_call
 from .schemas import ToolCatalog
+
+if TYPE_CHECKING:
+    from mcp.types import Tool
+
+    from .client import FastMCPClient
+
+
+def _client(server: str) -> FastMCPClient:
+    # The MCP client (FastMCP and the mcp package's models: a second or so to import) is
+    # loaded by the first tool call. Agents import this module for its functions and
+    # input models, and `restack run:agent` checks an agent's input with no tool to call.
+    from .client import FastMCPClient
+
+    return FastMCPClient(server)
+
 
 # Well inside CALL_TOOL_HEARTBEAT_TIMEOUT (common/policies.py), so a live call is never
 # taken for a dead one.
@@ -68,7 +81,7 @@ async def call_tool(function_input: CallToolInput) -> CallToolOutput:
     beating = asyncio.create_task(_heartbeat()) if activity.in_activity() else None
     try:
         with observed_tool_call(function_input.server, function_input.tool):
-            result = await FastMCPClient(function_input.server).call_tool(
+            result = await _client(function_input.server).call_tool(
                 function_input.tool, function_input.arguments, timeout=function_input.timeout
             )
     except ToolCallError as error:
@@ -105,7 +118,7 @@ async def list_tools(function_input: ListToolsInput) -> ListToolsOutput:
     tools_by_server: dict[str, Iterable[Tool]] = {}
     for server in function_input.servers:
         try:
-            tools_by_server[server] = await FastMCPClient(server).list_tools()
+            tools_by_server[server] = await _client(server).list_tools()
         except ToolCallError as error:
             log.warning("list_tools_failed", server=server, error=str(error))
             if error.retryable:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp.types import Tool
+if TYPE_CHECKING:
+    from mcp.types import Tool
 
 _NOT_ALLOWED = re.compile(r"[^a-zA-Z0-9_-]")
 MAX_NAME = 64
