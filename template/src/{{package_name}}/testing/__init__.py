@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,3 +73,27 @@ def start_service_process(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+def wait_until_logged(
+    log_file: Path,
+    event: str,
+    process: subprocess.Popen[bytes],
+    timeout_seconds: float = 90,
+) -> str:
+    """The service's log once `process` has logged `event` (e.g. "service_ready").
+
+    The engine lists a stopped worker's pollers for minutes, so asking it whether a
+    service polls a queue can answer for an earlier one; this waits for the word of the
+    service a test started. Fails at once, with the log, if the service exits.
+    """
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        log = log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
+        if f'"{event}"' in log:
+            return log
+        if process.poll() is not None:
+            raise AssertionError(f"the service exited with {process.returncode}:\n{log}")
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"the service did not log {event} in {timeout_seconds:.0f}s")
+        time.sleep(0.1)
