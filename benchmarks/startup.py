@@ -8,7 +8,9 @@ Renders a project from this template (or uses PATH) and measures, median of --ru
 - `restack dev` until the service logs `service_ready` (engine start included);
 - `restack run:server` until its first poll reaches an engine that is already running,
   next to a bare temporalio worker process (raw_temporal.py) on the same engine;
-  "first poll" is when the engine lists the process among the task queue's pollers.
+  "first poll" is when the engine lists the process among the task queue's pollers;
+- `restack run:agent GreeterAgent` from start to printed result, with a service
+  already running (a client command: find the agent, check its input, schedule, wait).
 """
 
 from __future__ import annotations
@@ -176,6 +178,26 @@ def main() -> None:
                         pollers(f"bare{run}"),
                     ),
                 )
+            # A client command against a running service, on queues of its own.
+            client_env = {
+                **env,
+                "RESTACK_ENGINE_ADDRESS": engine.address,
+                "RESTACK_ENGINE_ID": "startupclient",
+            }
+            service = subprocess.Popen(
+                [*restack, "run:server"], env=client_env, cwd=project, **QUIET
+            )
+            try:
+                waiting = pollers("startupclient-restack")
+                while waiting() == 0:
+                    if service.poll() is not None:
+                        raise SystemExit(f"run:server exited with code {service.returncode}")
+                    time.sleep(0.05)
+                greet = [*restack, "run:agent", "GreeterAgent", '{"name": "Ada"}']
+                for _ in range(args.runs):
+                    record("restack run:agent GreeterAgent", timed(greet, client_env, project))
+            finally:
+                stop(service, signal.SIGTERM)
             loop.close()
 
     print(f"startup, median of {args.runs} runs (seconds; CPU of the process itself)")
