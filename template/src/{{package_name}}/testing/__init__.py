@@ -41,6 +41,30 @@ class RunningService:
         return metrics_url(self.process.pid, project_root())
 
 
+def wait_until_logged(
+    log_file: Path,
+    event: str,
+    process: subprocess.Popen[bytes],
+    timeout_seconds: float = 90,
+) -> str:
+    """The service's log once `process` has logged `event` (e.g. "service_ready").
+
+    The engine lists a stopped worker's pollers for minutes, so asking it whether a
+    service polls a queue can answer for an earlier one; this waits for the word of the
+    service a test started. Fails at once, with the log, if the service exits.
+    """
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        log = log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
+        if f'"{event}"' in log:
+            return log
+        if process.poll() is not None:
+            raise AssertionError(f"the service exited with {process.returncode}:\n{log}")
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"the service did not log {event} in {timeout_seconds:.0f}s")
+        time.sleep(0.1)
+
+
 def start_service_process(
     address: str,
     log_file: Path,
@@ -73,27 +97,3 @@ def start_service_process(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-
-
-def wait_until_logged(
-    log_file: Path,
-    event: str,
-    process: subprocess.Popen[bytes],
-    timeout_seconds: float = 90,
-) -> str:
-    """The service's log once `process` has logged `event` (e.g. "service_ready").
-
-    The engine lists a stopped worker's pollers for minutes, so asking it whether a
-    service polls a queue can answer for an earlier one; this waits for the word of the
-    service a test started. Fails at once, with the log, if the service exits.
-    """
-    deadline = time.monotonic() + timeout_seconds
-    while True:
-        log = log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
-        if f'"{event}"' in log:
-            return log
-        if process.poll() is not None:
-            raise AssertionError(f"the service exited with {process.returncode}:\n{log}")
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"the service did not log {event} in {timeout_seconds:.0f}s")
-        time.sleep(0.1)
