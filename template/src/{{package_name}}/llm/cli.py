@@ -59,12 +59,12 @@ def llm_config(
 ) -> None:
     """Write config/llm_router.yaml, and with --kong deploy/kong/kong.yaml to match (an
     existing different file is kept unless --force)."""
-    options = write_options(force, skip, pretend)
-    if kong and direct:
-        fail("Choose one of --kong and --direct.", code=2)
     from .config import parse_config
     from .kong import KONG_FILE, kong_yaml
 
+    options = write_options(force, skip, pretend)
+    if kong and direct:
+        fail("Choose one of --kong and --direct.", code=2)
     root = project_root()
     text = starter_config("kong" if kong else "direct", mock=mock)
     changes = [change(root, "config/llm_router.yaml", text)]
