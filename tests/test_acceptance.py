@@ -30,7 +30,6 @@ from .acceptance_support import (
     command_line,
     descendants,
     doctor_checks,
-    free_port,
     project_on_path,
     reap,
     restack_dev,
@@ -120,20 +119,6 @@ def test_spec_acceptance_flow_offline(research_project: FlowProject, tmp_path: P
     tools = yaml.safe_load((project / "config/tools.yaml").read_text(encoding="utf-8"))
     assert {s["name"] for s in tools["fastmcp"]["servers"]} == {"text", "research"}
 
-    # Step 6, before anything runs: both stdio servers list their tools (the doctor opens
-    # its own sessions); the only failure is the engine nobody started yet.
-    nowhere = f"127.0.0.1:{free_port()}"
-    before = restack_in(
-        project, "doctor", "--check-tools", "--json", env=client_env(project, nowhere)
-    )
-    checks = doctor_checks(before)
-    assert before.returncode == 1, before.stdout + before.stderr
-    assert [name for name, c in checks.items() if c["status"] != "ok"] == ["Engine/engine"]
-    research = checks["Tool servers/research"]["detail"]
-    assert "2 tool(s)" in research
-    assert "extract_urls" in research and "compare_texts" in research
-    assert "reachable" in checks["Tool servers/text"]["detail"]
-
     # Steps 7-8: engine and service, then the agent from the command line.
     with restack_dev(project, client_env(project), tmp_path / "dev.log") as address:
         result = run_agent(project, address, {"topic": TOPIC})
@@ -153,9 +138,15 @@ def test_spec_acceptance_flow_offline(research_project: FlowProject, tmp_path: P
     for call in result["tool_calls"]:
         assert call["result"] in result["answer"]
 
-    # With the service up, every check passes ("All systems operational").
+    # Step 6 with the service up: every check passes ("All systems operational"), and
+    # both stdio servers list their tools (the doctor opens sessions of its own).
     assert_ok(running, "restack doctor --check-tools with the service running")
-    assert all(c["status"] == "ok" for c in doctor_checks(running).values())
+    checks = doctor_checks(running)
+    assert all(c["status"] == "ok" for c in checks.values()), checks
+    research = checks["Tool servers/research"]["detail"]
+    assert "2 tool(s)" in research
+    assert "extract_urls" in research and "compare_texts" in research
+    assert "reachable" in checks["Tool servers/text"]["detail"]
 
     # The generated agent, tool server and prompt pass the project's own CI: lint and
     # types over everything, the new server's tests and the end-to-end ones (the new
