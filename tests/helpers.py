@@ -245,7 +245,10 @@ def run_project_tests(
 ) -> subprocess.CompletedProcess[str]:
     left_out = () if tuple(tests) == ("tests",) else _WHOLE_SUITE_ONLY
     deselect = [arg for node in left_out for arg in ("--deselect", node)]
-    command = ("-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *deselect, *tests)
+    # pytest-copie is this repository's plugin, not a project's: it imports Copier into
+    # every run (half a CPU second) and the project's own environment does not have it.
+    plugins = ("-p", "no:cacheprovider", "-p", "no:copie")
+    command = ("-m", "pytest", "-q", *plugins, "-x", *deselect, *tests)
     return run_in(project, sys.executable, *command)
 
 
