@@ -4,3 +4,9 @@
 `call_tool` / `list_tools` functions, and `ToolBox`, through which agents use them. The
 project's own servers live in `tools/`.
 """
+
+from pathlib import Path
+
+# Where the tool servers are configured, relative to the project root. Here rather than
+# in config.py, so that commands can name the file without importing the config models.
+TOOLS_CONFIG = Path("config") / "tools.yaml"

@@ -1,6 +1,10 @@
 # Framework code, maintained by restack-template: `restack upgrade` brings in new
 # versions and keeps your edits through a three-way merge.
-"""Tool-server commands: `restack g tool-server`, `restack test:tools`, doctor's tool checks."""
+"""Tool-server commands: `restack g tool-server`, `restack test:tools`, doctor's tool checks.
+
+Every `restack` command imports this module to list these commands, so the config
+models (pydantic) are imported by the commands that read config/tools.yaml.
+"""
 
 from __future__ import annotations
 
@@ -24,19 +28,14 @@ from ..cli.template import template_source
 from ..common import yamledit
 from ..common.naming import check_component_name
 from ..common.settings import load_engine_settings, project_root
-from .config import (
-    TOOLS_CONFIG,
-    ServerConfig,
-    ToolsConfig,
-    load_tools_config,
-    parse_tools_config,
-)
+from . import TOOLS_CONFIG
 from .errors import ToolCallError, ToolsConfigError
 
 if TYPE_CHECKING:
     from mcp.types import Tool
 
     from .client import FastMCPClient
+    from .config import ServerConfig, ToolsConfig
 
 FIRST_HTTP_PORT = 8701
 _PORT = re.compile(r":(\d+)(?:/|$)")
@@ -53,6 +52,8 @@ def read_registry(path: Path) -> yamledit.CommentedMap:
         document = yamledit.load(path, new=new)
     except yamledit.YamlSyntaxError as error:
         raise ToolsConfigError(str(error), fix=error.fix) from None
+    from .config import parse_tools_config
+
     parse_tools_config(document, str(path))  # the same validation the service applies
     if document is None:
         document = yamledit.CommentedMap()
@@ -100,6 +101,8 @@ def registry_with(document: yamledit.CommentedMap, entry: yamledit.CommentedMap,
             servers.yaml_set_comment_before_after_key(len(servers) - 1, before="\n", indent=4)
     else:
         servers[index] = entry
+    from .config import parse_tools_config
+
     text = yamledit.dump(document)
     parse_tools_config(yaml.safe_load(text), str(path))  # what the service will read
     return text
@@ -303,6 +306,8 @@ async def _call_samples(client: FastMCPClient, tools: list[Tool]) -> list[Check]
 
 
 def _selected(server: str | None) -> tuple[ToolsConfig, list[str]]:
+    from .config import load_tools_config
+
     config = load_tools_config()
     if server is None:
         return config, [s.name for s in config.servers]
@@ -347,6 +352,8 @@ def test_tools(
 
 def preflight() -> None:
     """The service starts the tool servers of config/tools.yaml: refuse a broken file."""
+    from .config import load_tools_config
+
     try:
         load_tools_config()
     except ToolsConfigError as error:
@@ -360,6 +367,8 @@ def register(app: typer.Typer, generators: typer.Typer) -> None:
 
 def check_server_references(servers: list[str], may_write: bool = False) -> None:
     """Refuse tool servers that config/tools.yaml does not define (for `g agent --tools`)."""
+    from .config import load_tools_config
+
     known = [server.name for server in load_tools_config().servers]
     missing = [server for server in servers if server not in known]
     if missing:

@@ -26,9 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..common.settings import project_root
 from ..common.yaml_errors import describe_yaml_error
+from . import TOOLS_CONFIG
 from .errors import ToolsConfigError
 
-TOOLS_CONFIG = Path("config") / "tools.yaml"
 SERVER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # What a child needs to run at all; everything else must be listed under `env`.

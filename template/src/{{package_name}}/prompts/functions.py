@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from restack_ai.function import NonRetryableError, function
 
 from ..common.observability import function_logger
+from . import metrics  # noqa: F401  # the service lists prompt_renders_total from its start
 from .errors import PromptError
 from .format import PromptValue
 from .loader import PromptLoader

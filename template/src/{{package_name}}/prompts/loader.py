@@ -42,7 +42,6 @@ from .format import (
     placeholder_names,
     substitute,
 )
-from .metrics import rendered
 from .versions import (
     REQUIREMENT_FORMS,
     highest_release,
@@ -100,6 +99,10 @@ class PromptTemplate:
 
     def format(self, **variables: object) -> str:
         """Fill every `{name}`; raises MissingPromptVariablesError naming each missing one."""
+        # Imported here: the `restack` commands read prompts without counting renders, and
+        # start faster without prometheus_client.
+        from .metrics import rendered
+
         text = substitute(self._segments, variables, self.name)
         rendered(self.name, self.version)
         return text
