@@ -54,6 +54,18 @@ EXPECTED_FILES = {
 }
 
 
+# The other generators' outputs, as tests/test_tools.py and tests/test_prompts.py make
+# them. Those tests check what each generator writes and says; the checks of what they
+# made run below, on one project with every kind of component, so that the project's
+# suite (and its service) starts once for all of them.
+OTHER_COMPONENTS = (
+    ("tool-server", "Research"),
+    ("tool-server", "docs", "--transport", "http"),
+    ("prompt", "analyze-research", "--version", "1.0.0"),
+    ("agent", "Digest", "--prompt", "summarize"),
+)
+
+
 @pytest.fixture
 def project(template_repo: TemplateRepo, tmp_path: Path) -> Path:
     return render(template_repo, tmp_path / "demo-app")
@@ -61,6 +73,7 @@ def project(template_repo: TemplateRepo, tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_generated_components_pass_the_project_checks(project: Path) -> None:
+    shipped = set(files_of(project))
     for (kind, name), expected in EXPECTED_FILES.items():
         before = set(files_of(project))
 
@@ -82,10 +95,20 @@ def test_generated_components_pass_the_project_checks(project: Path) -> None:
             f"#   restack g {kind} {name}",
         ]
 
-    # The default project's suite runs in test_render; here the generated tests and the
-    # end-to-end ones, whose service runs every component.
-    generated_tests = [path for paths in EXPECTED_FILES.values() for path in paths[3:]]
-    check_project(project, (*e2e_tests(project), *generated_tests))
+    for args in OTHER_COMPONENTS:
+        assert_ok(restack(project, "g", *args), "restack g " + " ".join(args))
+
+    # The default project's suite runs in test_render; here the generated tests, the
+    # end-to-end ones, whose service runs every component (three tool servers, one on
+    # HTTP), and the ones that read the prompt registry.
+    generated_tests = sorted(
+        path for path in set(files_of(project)) - shipped if path.startswith("tests/")
+    )
+    assert len(generated_tests) == 6, generated_tests
+    prompt_tests = ("tests/prompts", "tests/llm/test_llm_chat_defaults.py")
+    check_project(
+        project, tuple(dict.fromkeys((*e2e_tests(project), *generated_tests, *prompt_tests)))
+    )
 
 
 def code_shapes(source: str) -> list[tuple[int, str]]:

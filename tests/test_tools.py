@@ -13,7 +13,6 @@ from .helpers import (
     answers,
     assert_ok,
     check_project,
-    e2e_tests,
     files_of,
     render,
     restack,
@@ -26,7 +25,7 @@ def _has_marker(path: str) -> bool:
 
 
 @pytest.mark.slow
-def test_tool_servers_generate_register_and_pass_checks(
+def test_tool_servers_generate_register_and_answer(
     template_repo: TemplateRepo, tmp_path: Path
 ) -> None:
     project = render(template_repo, tmp_path / "demo-app", {"with_tools": True})
@@ -97,10 +96,9 @@ def test_tool_servers_generate_register_and_pass_checks(
     assert checks["docs"]["status"] == "warn"
     assert "`restack test:tools` starts and calls it now" in checks["docs"]["fix"]
 
-    # The default project's suite runs in test_render; here the new servers' tests and
-    # the end-to-end ones, whose service starts every server in config/tools.yaml.
-    created_tests = (path for path in created if path.startswith("tests/"))
-    check_project(project, tuple(dict.fromkeys((*e2e_tests(project), *created_tests))))
+    # The new servers' own tests, and the end-to-end ones with a service that starts
+    # every server, run with the other generators' outputs in
+    # tests/test_generators.py::test_generated_components_pass_the_project_checks.
 
 
 @pytest.mark.slow
