@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from .acceptance_support import free_port
 from .helpers import (
     TemplateRepo,
     answers,
@@ -97,6 +99,13 @@ def test_generated_components_pass_the_project_checks(project: Path) -> None:
 
     for args in OTHER_COMPONENTS:
         assert_ok(restack(project, "g", *args), "restack g " + " ".join(args))
+    # tests/test_tools.py may run the same http server, on the port its generator chose,
+    # at the same time: this one moves to a free port, as a user would edit its url.
+    tools_config = project / "config/tools.yaml"
+    text = tools_config.read_text(encoding="utf-8")
+    servers = yaml.safe_load(text)["fastmcp"]["servers"]
+    (url,) = (server["url"] for server in servers if server["name"] == "docs")
+    tools_config.write_text(text.replace(url, f"http://127.0.0.1:{free_port()}/mcp"), "utf-8")
 
     # The default project's suite runs in test_render; here the generated tests, the
     # end-to-end ones, whose service runs every component (three tool servers, one on
