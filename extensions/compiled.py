@@ -18,6 +18,10 @@ class CompileOnce(Extension):
     A compiled template is immutable and renders with whatever context it is given, so
     reusing it is safe whenever no globals or template class are passed (Copier passes
     neither). The cache lives on the environment, which Copier makes per render.
+
+    Compiling also runs every extension's `preprocess` hook, and Copier's yield
+    extension uses that hook to reset the state it reads after each path part; a reused
+    template runs the hooks too, so the cache changes nothing but the compiling.
     """
 
     def __init__(self, environment: Environment) -> None:
@@ -31,6 +35,8 @@ class CompileOnce(Extension):
             template = compiled.get(source)
             if template is None:
                 template = compiled[source] = compile_string(source)
+            else:
+                environment.preprocess(source)
             return template
 
         environment.from_string = from_string  # type: ignore[method-assign]
