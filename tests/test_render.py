@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,15 @@ from typing import Any
 import pytest
 import yaml
 
-from .helpers import TemplateRepo, answers, check_project, files_of, git, render
+from .helpers import (
+    TemplateRepo,
+    _one_mypy_at_a_time,
+    answers,
+    check_project,
+    files_of,
+    git,
+    render,
+)
 
 MATRIX = [
     pytest.param({"project_name": "demo-app"}, ("tests",), id="demo-app"),
@@ -131,3 +140,32 @@ def test_containers_are_private_and_unprivileged_by_default(
     assert dockerfile.index(f"USER {users[-1]}") < next(
         i for i, line in enumerate(dockerfile) if line.startswith("CMD ")
     )
+
+
+def test_one_mypy_check_per_python_version_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """check_project's lock on the shared mypy cache: held per Python version, and let go
+    when the check fails."""
+
+    def free(version: str) -> bool:
+        with open(tmp_path / f".lock-{version}", "w") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(other, fcntl.LOCK_UN)
+            return True
+
+    monkeypatch.setenv("MYPY_CACHE_DIR", str(tmp_path))
+    with _one_mypy_at_a_time("3.11"):
+        held = (free("3.11"), free("3.13"))
+    with pytest.raises(RuntimeError), _one_mypy_at_a_time("3.11"):
+        raise RuntimeError("mypy failed")
+
+    assert held == (False, True)
+    assert free("3.11")
+    monkeypatch.delenv("MYPY_CACHE_DIR")
+    with _one_mypy_at_a_time("3.12"):  # no shared cache: nothing to share, no lock file
+        pass
+    assert not (tmp_path / ".lock-3.12").exists()
