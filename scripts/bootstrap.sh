@@ -20,14 +20,33 @@ bootstrap_venv() {
   local python=${PYTHON:-python3}
   if [ ! -x .venv/bin/python ]; then
     echo "==> Creating .venv with $($python --version)"
-    "$python" -m venv .venv
+    # Without pip: installing pip into a new venv (ensurepip) takes about 8 s, and uv
+    # does the installing. The venv gets pip only when uv cannot be used.
+    "$python" -m venv --without-pip .venv
   fi
   echo "==> Installing dependencies (${requirement}) into .venv"
-  if install_with_uv "$requirement"; then
+  if install_with_uv "$python" "$requirement"; then
     return
   fi
+  ensure_venv_pip
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e "$requirement"
+}
+
+ensure_venv_pip() {
+  if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    .venv/bin/python -m ensurepip --upgrade --default-pip >/dev/null
+  fi
+}
+
+# uv itself goes into .venv through the machine's pip (`pip --python`, pip 22.3 and
+# later), so the venv needs no pip of its own; an older pip installs it from inside.
+install_uv() {
+  local python=$1
+  if "$python" -m pip --python .venv/bin/python install --quiet uv >/dev/null 2>&1; then
+    return
+  fi
+  ensure_venv_pip && .venv/bin/python -m pip install --quiet uv >/dev/null 2>&1
 }
 
 # uv resolves the same versions as pip but downloads, installs and compiles bytecode in
@@ -36,11 +55,11 @@ bootstrap_venv() {
 # demo's first run 17 s slower.) Any failure (no uv wheel for this platform, an index
 # only pip is configured for) falls back to pip; RESTACK_BOOTSTRAP_PIP=1 skips uv.
 install_with_uv() {
-  local requirement=$1
+  local python=$1 requirement=$2
   if [ -n "${RESTACK_BOOTSTRAP_PIP:-}" ]; then
     return 1
   fi
-  if [ ! -x .venv/bin/uv ] && ! .venv/bin/python -m pip install --quiet uv >/dev/null 2>&1; then
+  if [ ! -x .venv/bin/uv ] && ! install_uv "$python"; then
     echo "    (uv is not available here; installing with pip)"
     return 1
   fi
