@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import keyword
 import os
 import pty
@@ -55,13 +56,11 @@ EXPECTED_FILES = {
 }
 
 
-# The other generators' outputs, as tests/test_tools.py and tests/test_prompts.py make
-# them. Those tests check what each generator writes and says; the checks of what they
-# made run below, on one project with every kind of component, so that the project's
-# suite (and its service) starts once for all of them.
+# The other generators' outputs, as tests/test_prompts.py makes them. It checks what
+# each generator writes and says; the checks of what they made run below, on one project
+# with every kind of component, so that the project's suite (and its service) starts once
+# for all of them.
 OTHER_COMPONENTS = (
-    ("tool-server", "Research"),
-    ("tool-server", "docs", "--transport", "http"),
     ("prompt", "analyze-research", "--version", "1.0.0"),
     ("agent", "Digest", "--prompt", "summarize"),
 )
@@ -96,15 +95,9 @@ def test_generated_components_pass_the_project_checks(project: Path) -> None:
             f"#   restack g {kind} {name}",
         ]
 
+    tool_servers_generate_register_and_answer(project)
     for args in OTHER_COMPONENTS:
         assert_ok(restack(project, "g", *args), "restack g " + " ".join(args))
-    # tests/test_tools.py may run the same http server, on the port its generator chose,
-    # at the same time: this one moves to a free port, as a user would edit its url.
-    tools_config = project / "config/tools.yaml"
-    text = tools_config.read_text(encoding="utf-8")
-    servers = yaml.safe_load(text)["fastmcp"]["servers"]
-    (url,) = (server["url"] for server in servers if server["name"] == "docs")
-    tools_config.write_text(text.replace(url, f"http://127.0.0.1:{free_port()}/mcp"), "utf-8")
 
     # The default project's suite runs in test_render; here the generated tests, the
     # end-to-end ones, whose service runs every component (three tool servers, one on
@@ -117,6 +110,84 @@ def test_generated_components_pass_the_project_checks(project: Path) -> None:
     check_project(
         project, tuple(dict.fromkeys((*e2e_tests(project), *generated_tests, *prompt_tests)))
     )
+
+
+def tool_servers_generate_register_and_answer(project: Path) -> None:
+    """A stdio and an http tool server: their files, their entries in config/tools.yaml,
+    the generator's refusals, and the tool commands on them."""
+    before = set(files_of(project))
+
+    assert_ok(restack(project, "g", "tool-server", "Research"), "g tool-server Research")
+    assert_ok(
+        restack(project, "g", "tool-server", "docs", "--transport", "http"),
+        "g tool-server docs --transport http",
+    )
+
+    created = sorted(set(files_of(project)) - before)
+    assert created == [
+        ".copier/tool-server-docs.yml",
+        ".copier/tool-server-research.yml",
+        "src/demo_app/tools/docs_mcp.py",
+        "src/demo_app/tools/research_mcp.py",
+        "tests/unit/test_docs_mcp.py",
+        "tests/unit/test_research_mcp.py",
+    ]
+    assert answers(project, ".copier/tool-server-docs.yml")["transport"] == "http"
+    tools_config = project / "config/tools.yaml"
+    config_text = tools_config.read_text(encoding="utf-8")
+    assert "# A third-party stdio server" in config_text  # comments survive the edit
+    servers = yaml.safe_load(config_text)["fastmcp"]["servers"]
+    assert [(s["name"], s["module"], s["transport"]) for s in servers] == [
+        ("text", "demo_app.tools.text_mcp", "stdio"),
+        ("research", "demo_app.tools.research_mcp", "stdio"),
+        ("docs", "demo_app.tools.docs_mcp", "http"),
+    ]
+    assert "/health" in (project / "src/demo_app/tools/docs_mcp.py").read_text(encoding="utf-8")
+    assert "/health" not in (project / "src/demo_app/tools/research_mcp.py").read_text(
+        encoding="utf-8"
+    )
+
+    # Generating a server again changes nothing: the same command again is `identical`
+    # (exit 0); a name spelled otherwise, or a stdio server where the http one stands, is
+    # a conflict, and a bad name is refused; none of them writes a file.
+    snapshot = files_of(project)
+    again = restack(project, "g", "tool-server", "Research")
+    assert_ok(again, "restack g tool-server Research again")
+    assert "identical  src/demo_app/tools/research_mcp.py" in again.stdout
+    assert "create" not in again.stdout
+    for name in ("research", "2fast"):  # other spelling, other files: refused too
+        refused = restack(project, "g", "tool-server", name)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+    conflict = restack(project, "g", "tool-server", "docs")
+    assert conflict.returncode == 2, conflict.stdout + conflict.stderr
+    assert "conflict  src/demo_app/tools/docs_mcp.py" in conflict.stdout, conflict.stdout
+    assert "--force" in conflict.stdout + conflict.stderr
+    assert files_of(project) == snapshot
+
+    # Other tests may run a server generated with the same name and port at the same
+    # time: the http one moves to a free port, as a user would edit its url.
+    (url,) = (server["url"] for server in servers if server["name"] == "docs")
+    moved = config_text.replace(url, f"http://127.0.0.1:{free_port()}/mcp")
+    tools_config.write_text(moved, encoding="utf-8")
+
+    # Every tool of every server answers its sample call; CI can rely on the exit code.
+    smoke = restack(project, "test:tools")
+    assert_ok(smoke, "test:tools")
+    for label in ("text.slugify", "research.extract_urls", "docs.compare_texts"):
+        assert label in smoke.stdout
+    unknown = restack(project, "test:tools", "--server", "nope")
+    assert unknown.returncode == 2
+    assert "No tool server named 'nope'" in unknown.stdout + unknown.stderr
+
+    # The doctor does not start servers: the http one is not up yet, which is a note (the
+    # service starts it) that says how to start it now.
+    doctor = restack(project, "doctor", "--check-tools", "--json")
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    checks = {c["name"]: c for c in json.loads(doctor.stdout) if c["section"] == "Tool servers"}
+    assert checks["text"]["status"] == "ok" and "slugify" in checks["text"]["detail"]
+    assert checks["research"]["status"] == "ok"
+    assert checks["docs"]["status"] == "warn"
+    assert "`restack test:tools` starts and calls it now" in checks["docs"]["fix"]
 
 
 def code_shapes(source: str) -> list[tuple[int, str]]:
