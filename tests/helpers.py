@@ -243,9 +243,7 @@ def varying_tests(project: Path) -> tuple[str, ...]:
     Any other test file is the same text over the same framework code in every project
     that has it, and runs in the all-on render of tests/test_render.py; so does every
     answer-dependent file of a project with all components on. A project with
-    components off (or the acceptance project) runs this narrower set; where it holds
-    the observability test, whose agent runs through the project's own service, the
-    sample agent's run through a second service is left out.
+    components off (or the acceptance project) runs this narrower set.
     """
     varying = {"tests/unit", *e2e_tests(project)}
     recorded = answers(project)
@@ -255,16 +253,7 @@ def varying_tests(project: Path) -> tuple[str, ...]:
             rendered = source.relative_to(_TEMPLATE_TESTS.parent).with_suffix("")
             if rendered.suffix == ".py" and rendered.name.startswith("test_"):
                 varying.add(rendered.as_posix())
-    if _OBSERVED_RUN in varying and (project / _OBSERVED_RUN).exists():
-        # That test runs the project's own service, every component it has started, and an
-        # agent through it: the sample agent's run on a second service adds nothing that
-        # the component choice could change.
-        varying.discard(_SAMPLE_AGENT)
     return tuple(sorted(path for path in varying if (project / path).exists()))
-
-
-_OBSERVED_RUN = "tests/llm/test_llm_observability.py"
-_SAMPLE_AGENT = "tests/e2e/test_sample_agent.py"
 
 
 # A clean stop on SIGTERM, which every project's suite tests with a service started for
