@@ -52,7 +52,8 @@ install_uv() {
 # uv resolves the same versions as pip but downloads, installs and compiles bytecode in
 # parallel: on a fresh machine the dependencies take about 16 s instead of about 55 s.
 # (Compiled here, not by the first process that imports each module: that made the
-# demo's first run 17 s slower.) Any failure (no uv wheel for this platform, an index
+# demo's first run 17 s slower, and the test suite's run 100 s slower, its parallel
+# processes compiling the same modules at once.) Any failure (no uv wheel for this platform, an index
 # only pip is configured for) falls back to pip; RESTACK_BOOTSTRAP_PIP=1 skips uv.
 install_with_uv() {
   local python=$1 requirement=$2
