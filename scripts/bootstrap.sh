@@ -53,8 +53,9 @@ install_uv() {
 # parallel: on a fresh machine the dependencies take about 16 s instead of about 55 s.
 # (Compiled here, not by the first process that imports each module: that made the
 # demo's first run 17 s slower, and the test suite's run 100 s slower, its parallel
-# processes compiling the same modules at once.) Any failure (no uv wheel for this platform, an index
-# only pip is configured for) falls back to pip; RESTACK_BOOTSTRAP_PIP=1 skips uv.
+# processes compiling the same modules at once.) Any failure (no uv wheel for this
+# platform, an index only pip is configured for) falls back to pip;
+# RESTACK_BOOTSTRAP_PIP=1 skips uv.
 install_with_uv() {
   local python=$1 requirement=$2
   if [ -n "${RESTACK_BOOTSTRAP_PIP:-}" ]; then
