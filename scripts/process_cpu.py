@@ -24,6 +24,7 @@ import re
 import sys
 import sysconfig
 from pathlib import Path
+from typing import Any
 
 HOOK_MODULE = "_restack_process_cpu"
 HOOK = '''"""Logs each reaped child's command and CPU to $RESTACK_PROCESS_LOG (process_cpu.py)."""
@@ -49,8 +50,11 @@ if _log:
                 "cpu": round(usage.ru_utime + usage.ru_stime, 3),
                 "at": round(time.time(), 2),
             }
-            with open(_log, "a", encoding="utf-8") as out:
-                out.write(json.dumps(line) + "\\n")
+            try:  # a log it cannot write must not break the program it watches
+                with open(_log, "a", encoding="utf-8") as out:
+                    out.write(json.dumps(line) + "\\n")
+            except OSError:
+                pass
         return reaped, status
 
     subprocess.Popen._execute_child = _remember
@@ -103,23 +107,35 @@ def kind(command: str) -> str:
     return words[0]
 
 
+def own_cpu(lines: list[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
+    """Each logged process with the CPU it spent itself.
+
+    Its rusage also holds the children it waited for, which have lines of their own:
+    written by it, so before its own line (its parent writes that once it has exited).
+    Read in order, a process's children are the lines naming it as parent since the last
+    process with its pid, which keeps pids that a long run reuses apart.
+    """
+    waited_for: dict[int, float] = {}
+    counted = []
+    for line in lines:
+        children = waited_for.pop(line["pid"], 0.0)
+        counted.append((line, line["cpu"] - children))
+        waited_for[line["parent"]] = waited_for.get(line["parent"], 0.0) + line["cpu"]
+    return counted
+
+
 def report(log: Path, shown: int) -> None:
     lines = [json.loads(text) for text in log.read_text(encoding="utf-8").splitlines() if text]
-    waited_for = collections.Counter[int]()
-    for line in lines:
-        waited_for[line["parent"]] += line["cpu"]
     count = collections.Counter[str]()
-    own = collections.Counter[str]()
-    for line in lines:
+    own: dict[str, float] = collections.defaultdict(float)
+    for line, seconds in own_cpu(lines):
         name = kind(line["command"])
         count[name] += 1
-        # A child's rusage includes the children it waited for, which have lines of
-        # their own. (Pids are reused over a long run, hence the floor at zero.)
-        own[name] += max(line["cpu"] - waited_for[line["pid"]], 0.0)
+        own[name] += seconds
     total = sum(own.values())
     print(f"{len(lines)} processes, {total:.0f} CPU seconds of their own")
     print(f"{'count':>6} {'CPU s':>8} {'each':>6}  kind")
-    for name, seconds in own.most_common(shown):
+    for name, seconds in sorted(own.items(), key=lambda item: -item[1])[:shown]:
         print(f"{count[name]:6d} {seconds:8.1f} {seconds / count[name]:6.2f}  {name}")
 
 

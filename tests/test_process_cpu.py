@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -72,6 +73,45 @@ def test_each_process_is_logged_and_reported_with_its_own_cpu(venv: Path, tmp_pa
     assert not list(venv.parent.parent.glob("lib/python*/site-packages/_restack_process_cpu*"))
 
 
+def load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("process_cpu", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_reused_pid_is_a_process_of_its_own() -> None:
+    # Pid 7 runs twice: first with a child of 5 s, then (reused) with none. Children's
+    # lines come before their parent's, since the parent writes them before it exits.
+    log = [
+        {"pid": 9, "parent": 7, "command": "git gc", "cpu": 5.0},
+        {"pid": 7, "parent": 1, "command": "python -m pytest", "cpu": 6.0},
+        {"pid": 7, "parent": 1, "command": "python -m pytest", "cpu": 2.0},
+        {"pid": 9, "parent": 1, "command": "git status", "cpu": 0.5},
+    ]
+
+    counted = [(line["cpu"], seconds) for line, seconds in load_script().own_cpu(log)]
+
+    assert counted == [(5.0, 5.0), (6.0, 1.0), (2.0, 2.0), (0.5, 0.5)]
+
+
+def test_a_log_that_cannot_be_written_changes_nothing(venv: Path, tmp_path: Path) -> None:
+    run(venv, str(SCRIPT), "install")
+    unwritable = tmp_path / "missing-directory" / "processes.jsonl"
+
+    out = run(
+        venv,
+        "-c",
+        "import subprocess; print(subprocess.run(['git', '--version'], capture_output=True)"
+        ".returncode)",
+        env={"RESTACK_PROCESS_LOG": str(unwritable), "PATH": "/usr/bin:/bin"},
+    )
+
+    assert out.strip() == "0"
+    assert not unwritable.parent.exists()
+
+
 @pytest.mark.parametrize(
     ("command", "kind"),
     [
@@ -87,9 +127,4 @@ def test_each_process_is_logged_and_reported_with_its_own_cpu(venv: Path, tmp_pa
     ],
 )
 def test_kinds_name_what_ran(command: str, kind: str) -> None:
-    spec = importlib.util.spec_from_file_location("process_cpu", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-
-    assert module.kind(command) == kind
+    assert load_script().kind(command) == kind
