@@ -10,8 +10,9 @@ then starts the server as its own child with the same request, so the whole chai
 with the service. stdio servers are started through it because the MCP client library
 spawns them and never reports how they ended: the launcher waits for the server and
 writes its exit code (negative: killed by that signal) to STATUS_FILE, where the pool
-reads it before starting a new one. With `-` as STATUS_FILE it replaces itself with the
-server instead of waiting (http servers, whose exit code the supervisor sees itself).
+reads it before starting a new one; when the service is gone by then, it removes the file
+instead. With `-` as STATUS_FILE it replaces itself with the server instead of waiting
+(http servers, whose exit code the supervisor sees itself).
 
 Run by path with `-I -S`: it imports nothing from this package or site-packages, and no
 more of the standard library than it must, so it starts in milliseconds and works
@@ -44,12 +45,12 @@ def guarded_command(command: list[str], status_file: Path | None = None) -> list
     return [*launcher, str(os.getpid()), status, "--", *command]
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask for SIGTERM when `parent` dies; exit at once when it is already gone."""
+def _die_with_parent(parent: int) -> bool:
+    """Ask for SIGTERM when `parent` dies; False when it is already gone (it died before
+    the request took effect, and the kernel will send nothing)."""
     if sys.platform.startswith("linux"):
         _request_parent_death_signal()
-    if os.getppid() != parent:  # it died before the request took effect
-        os._exit(0)
+    return os.getppid() == parent
 
 
 def _request_parent_death_signal() -> None:
@@ -79,6 +80,16 @@ def _write_status(path: str, code: int) -> None:
     os.close(descriptor)
 
 
+def _discard_status(path: str) -> None:
+    # The service that created the file is gone (killed, so it cleaned nothing up) and
+    # no one will read it: without this, every killed service left one file per stdio
+    # server in the temporary directory.
+    try:
+        os.unlink(path)
+    except OSError:
+        return
+
+
 def _signal(pid: int, signum: int) -> None:
     try:
         os.kill(pid, signum)
@@ -91,13 +102,17 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     parent, status_file, command = int(argv[0]), argv[1], argv[3:]
-    _die_with_parent(parent)
+    if not _die_with_parent(parent):
+        if status_file != NO_STATUS:
+            _discard_status(status_file)
+        return 0
     if status_file == NO_STATUS:
         _exec(command)
     launcher = os.getpid()
     server = os.fork()
     if server == 0:
-        _die_with_parent(launcher)
+        if not _die_with_parent(launcher):
+            os._exit(0)
         _exec(command)
 
     def stop(signum: int, _frame: object) -> None:
@@ -114,7 +129,10 @@ def main(argv: list[str]) -> int:
     # written, so a client that sees the pipe close can already read how it ended.
     _, status = os.waitpid(server, 0)
     code = os.waitstatus_to_exitcode(status)
-    _write_status(status_file, code)
+    if os.getppid() == parent:
+        _write_status(status_file, code)
+    else:
+        _discard_status(status_file)
     return code if code >= 0 else 128 - code
 
 
