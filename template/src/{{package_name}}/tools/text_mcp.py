@@ -3,8 +3,8 @@
 """The `text` tool server: text utilities that need no network or API key.
 
 Run this module alone with `python -m` (stdio), or add `--transport http --port 8701`;
-the service starts it
-from config/tools.yaml. Each tool's `sample` meta is what `restack test:tools` calls.
+the service starts it from config/tools.yaml. Each tool's `sample` meta is what
+`restack test:tools` calls.
 """
 
 from __future__ import annotations
