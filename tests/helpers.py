@@ -98,19 +98,43 @@ def render(
 def _render_now(
     src: Path, destination: Path, data: dict[str, Any], ref: str | None, commit: bool
 ) -> Path:
-    copier.run_copy(
-        str(src),
-        str(destination),
-        data=data,
-        vcs_ref=ref,
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-    )
+    with _no_git_index_mode_sync():
+        copier.run_copy(
+            str(src),
+            str(destination),
+            data=data,
+            vcs_ref=ref,
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+        )
     if commit:
         git(destination, "add", "-A")
         git(destination, "commit", "--quiet", "-m", "Generate project")
     return destination
+
+
+@contextlib.contextmanager
+def _no_git_index_mode_sync() -> Iterator[None]:
+    """Copier without its per-file `git config core.fileMode` (a private method of 9.x).
+
+    For each file it writes, Copier starts git to ask whether the destination repository
+    ignores modes, and if so copies the file's executable bit into that repository's index
+    for files it already tracks. A new render tracks no file (the template's own `git init`
+    runs last), so the answer never matters: it is 180 git processes, a quarter of a
+    render's CPU, for nothing. Only the suite's in-process renders skip it; the `restack`
+    commands under test run Copier unchanged.
+    """
+    name = "_sync_git_index_executable_bit"
+    if not hasattr(copier.Worker, name):  # another Copier: nothing to skip
+        yield
+        return
+    original = getattr(copier.Worker, name)
+    setattr(copier.Worker, name, lambda self, *args, **kwargs: None)
+    try:
+        yield
+    finally:
+        setattr(copier.Worker, name, original)
 
 
 # Pristine renders by what made them; nothing but `render` reads or changes them.
