@@ -78,8 +78,8 @@ def rendered(
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Test files with slow tests first, tests/test_render.py (the all-on project's whole
-    suite, the longest test) first of all: on two workers a long test that starts last
+    """Test files with slow tests first, tests/test_generators.py (the all-on project's
+    whole suite, the longest test) first of all: on two workers a long test that starts last
     decides when the whole run ends, while short ones fill the gaps at the end. Each
     file's tests stay together and in order, so its module fixtures are made once."""
     slow_files = {
@@ -88,6 +88,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     def file_rank(item: pytest.Item) -> tuple[bool, bool]:
         path = item.nodeid.partition("::")[0]
-        return path not in slow_files, path != "tests/test_render.py"
+        return path not in slow_files, path != "tests/test_generators.py"
 
     items.sort(key=file_rank)  # stable: the order within a file is kept

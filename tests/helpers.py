@@ -125,16 +125,18 @@ def _no_git_index_mode_sync() -> Iterator[None]:
     render's CPU, for nothing. Only the suite's in-process renders skip it; the `restack`
     commands under test run Copier unchanged.
     """
+    from copier._main import Worker  # `copier.Worker` warns: it is internal
+
     name = "_sync_git_index_executable_bit"
-    if not hasattr(copier.Worker, name):  # another Copier: nothing to skip
+    if not hasattr(Worker, name):  # another Copier: nothing to skip
         yield
         return
-    original = getattr(copier.Worker, name)
-    setattr(copier.Worker, name, lambda self, *args, **kwargs: None)
+    original = getattr(Worker, name)
+    setattr(Worker, name, lambda self, *args, **kwargs: None)
     try:
         yield
     finally:
-        setattr(copier.Worker, name, original)
+        setattr(Worker, name, original)
 
 
 # Pristine renders by what made them; nothing but `render` reads or changes them.
@@ -245,7 +247,7 @@ _TEMPLATE_TESTS = Path(__file__).resolve().parents[1] / "template" / "tests"
 _ANSWER_DEPENDENT = re.compile(r"\bwith_(?:llm|tools|prompts)\b")
 # End-to-end tests of framework code that every project has alike, whatever its
 # components: the engine client's runtime and timeouts, and the ids and metrics of the
-# greeter's run. They run in the all-on render of tests/test_render.py.
+# greeter's run. They run in the all-on project's whole suite (tests/test_generators.py).
 _FRAMEWORK_ONLY_E2E = {"tests/e2e/test_engine_client.py", "tests/e2e/test_observability.py"}
 
 
@@ -265,9 +267,9 @@ def varying_tests(project: Path) -> tuple[str, ...]:
     test file whose template depends on the components chosen.
 
     Any other test file is the same text over the same framework code in every project
-    that has it, and runs in the all-on render of tests/test_render.py; so does every
-    answer-dependent file of a project with all components on. A project with
-    components off (or the acceptance project) runs this narrower set.
+    that has it, and runs in the all-on project's whole suite (tests/test_generators.py);
+    so does every answer-dependent file of a project with all components on. A project
+    with components off runs this narrower set.
     """
     varying = {"tests/unit", *e2e_tests(project)}
     recorded = answers(project)
@@ -281,7 +283,7 @@ def varying_tests(project: Path) -> tuple[str, ...]:
 
 
 # A clean stop on SIGTERM, which every project's suite tests with a service started for
-# it alone. The whole suites run it: all components on (tests/test_render.py, where
+# it alone. The whole suites run it: all components on (tests/test_generators.py, where
 # tests/mcp stops tool servers the same way), all off, and the upgraded 1.0.0 project.
 # A narrower run is about what a project's components add to a running service, and
 # its shared service is still stopped by SIGTERM when the run ends.

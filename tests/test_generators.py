@@ -27,7 +27,6 @@ from .helpers import (
     answers,
     assert_ok,
     check_project,
-    e2e_tests,
     files_of,
     git,
     project_env,
@@ -56,13 +55,14 @@ EXPECTED_FILES = {
 }
 
 
-# The other generators' outputs, as tests/test_prompts.py makes them. It checks what
-# each generator writes and says; the checks of what they made run below, on one project
-# with every kind of component, so that the project's suite (and its service) starts once
-# for all of them.
+# The other generators' outputs, as tests/test_prompts.py and the spec's acceptance flow
+# (tests/test_acceptance.py) make them. Those check what each generator writes and says;
+# the checks of what they made run below, on one project with every kind of component,
+# so that the project's suite (and its service) starts once for all of them.
 OTHER_COMPONENTS = (
     ("prompt", "analyze-research", "--version", "1.0.0"),
     ("agent", "Digest", "--prompt", "summarize"),
+    ("agent", "ResearchAgent", "--with-llm", "--tools", "research", "--prompt", "analyze-research"),
 )
 
 
@@ -99,17 +99,15 @@ def test_generated_components_pass_the_project_checks(project: Path) -> None:
     for args in OTHER_COMPONENTS:
         assert_ok(restack(project, "g", *args), "restack g " + " ".join(args))
 
-    # The default project's suite runs in test_render; here the generated tests, the
-    # end-to-end ones, whose service runs every component (three tool servers, one on
-    # HTTP), and the ones that read the prompt registry.
+    # The all-on project's whole suite, on the project grown by every generator: what a
+    # project ships must keep passing after its user adds components, and its service
+    # now runs every kind of them (three tool servers, one on HTTP). The generated tests
+    # are part of it. (tests/test_render.py checks the pristine render's lint and types.)
     generated_tests = sorted(
         path for path in set(files_of(project)) - shipped if path.startswith("tests/")
     )
-    assert len(generated_tests) == 6, generated_tests
-    prompt_tests = ("tests/prompts", "tests/llm/test_llm_chat_defaults.py")
-    check_project(
-        project, tuple(dict.fromkeys((*e2e_tests(project), *generated_tests, *prompt_tests)))
-    )
+    assert len(generated_tests) == 7, generated_tests
+    check_project(project)
 
 
 def tool_servers_generate_register_and_answer(project: Path) -> None:

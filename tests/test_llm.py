@@ -123,6 +123,6 @@ def test_doctor_check_llm_reports_missing_keys(
 
 @pytest.mark.slow
 def test_project_without_llm_passes_checks(template_repo: TemplateRepo, tmp_path: Path) -> None:
-    # With the router on (the default) tests/test_render.py runs the same checks.
+    # With the router on (the default) tests/test_generators.py runs the whole suite.
     project = render(template_repo, tmp_path / "p", {"with_llm": False})
     check_project(project, varying_tests(project))
