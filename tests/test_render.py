@@ -24,13 +24,12 @@ MATRIX = [
     # All components on: lint, format and types of the project as rendered. Its whole
     # suite runs in tests/test_generators.py, once every generator has added to it.
     pytest.param({"project_name": "demo-app"}, (), id="demo-app"),
-    # Other names and a newer Python: what changes is rendered names and the targets of
-    # ruff and mypy, which run on it; its tests are the default project's, run above.
+    # Other names: what changes is rendered names, which ruff and mypy check; its tests
+    # are the all-on project's.
     pytest.param(
         {
             "project_name": "research-agent",
             "package_name": "research",
-            "python_version": "3.13",
             "description": "Research agents",
             "author_name": "Ada Lovelace",
             "author_email": "ada@example.org",
@@ -38,8 +37,9 @@ MATRIX = [
         (),
         id="research-agent",
     ),
-    # Every optional component off: the v1-sized project. (On the newest Python, like the
-    # project above, so that mypy checks the dependencies for one more version only.)
+    # Every optional component off: the v1-sized project, on the newest Python. mypy
+    # checks the dependencies once more for that version, and this project has the
+    # fewest (16 CPU seconds cold against 26 for one with every component).
     pytest.param(
         {
             "project_name": "x2",
