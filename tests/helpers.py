@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import copier
 import yaml
@@ -131,12 +132,8 @@ def _no_git_index_mode_sync() -> Iterator[None]:
     if not hasattr(Worker, name):  # another Copier: nothing to skip
         yield
         return
-    original = getattr(Worker, name)
-    setattr(Worker, name, lambda self, *args, **kwargs: None)
-    try:
+    with mock.patch.object(Worker, name, lambda self, *args, **kwargs: None):
         yield
-    finally:
-        setattr(Worker, name, original)
 
 
 # Pristine renders by what made them; nothing but `render` reads or changes them.

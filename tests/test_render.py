@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import copier
 import pytest
 import yaml
 
@@ -93,6 +94,35 @@ def test_renders_of_the_same_answers_are_projects_of_their_own(
     assert git(second, "log", "--format=%s").splitlines() == ["Generate project"]
     assert (other / "src" / "other_app").is_dir()
     assert not (other / "src" / "demo_app").exists()
+
+
+def test_skipping_copiers_git_mode_sync_changes_no_file_or_mode(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """`render` skips Copier's per-file `git config core.fileMode` call; a render made with
+    the call must be the same, file for file and mode for mode."""
+    with_call = tmp_path / "with-call"
+    copier.run_copy(
+        str(template_repo.path),
+        str(with_call),
+        data={"project_name": "demo-app"},
+        vcs_ref=template_repo.tag,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+    )
+    skipped = render(template_repo, tmp_path / "skipped", commit=False)
+
+    def modes(project: Path) -> dict[str, int]:
+        return {
+            path.relative_to(project).as_posix(): path.stat().st_mode
+            for path in project.rglob("*")
+            if path.is_file() and ".git" not in path.relative_to(project).parts
+        }
+
+    assert files_of(skipped) == files_of(with_call)
+    assert modes(skipped) == modes(with_call)
+    assert len(modes(with_call)) > 100  # the whole project, not an empty folder
 
 
 def test_answers_file_driven_copy_needs_no_prompt(
